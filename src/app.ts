@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import type { KitsuneApp } from './http/app-types.js'
+import { registerAuthenticate } from './http/plugins/authenticate.js'
+import { registerErrorHandler } from './http/plugins/error-handler.js'
+import { registerOpenApi } from './http/plugins/openapi.js'
+import { registerRequestLog, requestIdFrom } from './http/plugins/request-log.js'
+import { createValidatorCompiler } from './http/plugins/validation.js'
+import { authRoutes } from './http/routes/auth.routes.js'
+import { healthRoutes } from './http/routes/health.routes.js'
+import { jwksRoutes } from './http/routes/jwks.routes.js'
+import { meRoutes } from './http/routes/me.routes.js'
+import { OAuthError, TokenPair } from './http/schemas/auth.schemas.js'
+import { Problem } from './http/schemas/common.schemas.js'
+import { SessionList, SessionPublic, UserPublic } from './http/schemas/user.schemas.js'
+import type { Kitsune } from './kitsune.js'
+
+const BODY_LIMIT_BYTES = 64 * 1024
+
+export interface KitsuneServer {
+  readonly app: FastifyInstance
+  /** Stops keep-alive reuse so close() drains quickly. */
+  beginShutdown(): void
+}
+
+/** Builds the HTTP application around a composed Kitsune. Plugins first, then routes, in order. */
+export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
+  const { config } = kitsune
+  const app = Fastify({
+    loggerInstance: kitsune.logger as FastifyBaseLogger,
+    // One line per request comes from request-log.ts, with the fields operators filter on.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
+    // Fastify also takes a hop count here, which its types do not list.
+    trustProxy: config.trustProxy as boolean | string[],
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(createValidatorCompiler())
+  registerErrorHandler(app)
+
+  // Only the OAuth2 token endpoint takes a form body (RFC 6749); everything else is JSON.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (request, body, done) => {
+      if (request.routeOptions.url !== '/api/v1/auth/token') {
+        done(
+          Object.assign(new Error('Unsupported Media Type: application/x-www-form-urlencoded'), {
+            statusCode: 415,
+            code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+          }),
+        )
+        return
+      }
+      done(null, Object.fromEntries(new URLSearchParams(body as string)))
+    },
+  )
+
+  for (const schema of [Problem, OAuthError, UserPublic, TokenPair, SessionPublic, SessionList])
+    app.addSchema(schema)
+
+  let shuttingDown = false
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
+    if (shuttingDown) reply.header('connection', 'close')
+    return payload
+  })
+  registerRequestLog(app)
+  registerAuthenticate(app, kitsune.services.auth)
+  await registerOpenApi(app, config.publicUrl)
+
+  const typed = app as unknown as KitsuneApp
+  await typed.register(async (scope) => healthRoutes(scope, kitsune), { prefix: '/health' })
+  await typed.register(async (scope) => jwksRoutes(scope, kitsune))
+  await typed.register(async (scope) => authRoutes(scope, kitsune), { prefix: '/api/v1/auth' })
+  await typed.register(async (scope) => meRoutes(scope, kitsune), { prefix: '/api/v1/users/me' })
+
+  await app.ready()
+  return {
+    app,
+    beginShutdown() {
+      shuttingDown = true
+    },
+  }
+}

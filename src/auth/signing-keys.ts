@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto'
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
+import type { JwtAlgorithm } from '../config/config.schema.js'
+
+/** A key that signs or verifies access tokens. */
+export interface SigningKey {
+  readonly kid: string
+  readonly algorithm: JwtAlgorithm
+  readonly privateKey: CryptoKey | Uint8Array | undefined
+  readonly verifyKey: CryptoKey | Uint8Array
+  /** Public half for the JWKS; undefined for HS256, whose secret is never published. */
+  readonly publicJwk: JWK | undefined
+}
+
+export interface GeneratedKeyMaterial {
+  readonly kid: string
+  readonly algorithm: JwtAlgorithm
+  readonly publicJwk: JWK
+  readonly privateJwk: JWK
+}
+
+const CURVES: Partial<Record<JwtAlgorithm, string>> = { EdDSA: 'Ed25519' }
+
+export async function generateKeyMaterial(
+  algorithm: Exclude<JwtAlgorithm, 'HS256'>,
+): Promise<GeneratedKeyMaterial> {
+  const crv = CURVES[algorithm]
+  const pair = await generateKeyPair(algorithm, { extractable: true, ...(crv ? { crv } : {}) })
+  const publicJwk = await exportJWK(pair.publicKey)
+  const privateJwk = await exportJWK(pair.privateKey)
+  // RFC 7638 thumbprint: a stable kid derived from the key itself.
+  const kid = await calculateJwkThumbprint(publicJwk)
+  return { kid, algorithm, publicJwk: { ...publicJwk, kid, alg: algorithm, use: 'sig' }, privateJwk }
+}
+
+export async function importKeyMaterial(
+  kid: string,
+  algorithm: JwtAlgorithm,
+  publicJwk: JWK,
+  privateJwk: JWK | undefined,
+): Promise<SigningKey> {
+  const verifyKey = (await importJWK(publicJwk, algorithm)) as CryptoKey
+  const privateKey = privateJwk ? ((await importJWK(privateJwk, algorithm)) as CryptoKey) : undefined
+  return {
+    kid,
+    algorithm,
+    privateKey,
+    verifyKey,
+    publicJwk: { ...publicJwk, kid, alg: algorithm, use: 'sig' },
+  }
+}
+
+/** HS256: the shared secret signs and verifies; the kid is a digest so the secret never shows. */
+export function hmacSigningKey(secret: string): SigningKey {
+  const bytes = new TextEncoder().encode(secret)
+  const kid = `hs256-${createHash('sha256').update('kitsune-kid').update(bytes).digest('base64url').slice(0, 16)}`
+  return { kid, algorithm: 'HS256', privateKey: bytes, verifyKey: bytes, publicJwk: undefined }
+}

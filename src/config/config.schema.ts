@@ -1,0 +1,81 @@
+/** The typed, validated configuration every other module receives. Built only by load-config.ts. */
+export type JwtAlgorithm = 'EdDSA' | 'ES256' | 'RS256' | 'HS256'
+export type NodeEnv = 'development' | 'production' | 'test'
+
+export interface DatabaseConfig {
+  /** `postgres` for a server, `pglite` for the embedded database. */
+  readonly kind: 'postgres' | 'pglite'
+  /** The postgres:// URL (kind postgres). */
+  readonly url: string | undefined
+  /** PGlite data directory, or `memory` for a throwaway database (kind pglite). */
+  readonly pgliteDataDir: string | undefined
+  readonly poolMax: number
+  readonly logQueries: boolean
+}
+
+export interface JwtConfig {
+  readonly algorithm: JwtAlgorithm
+  /** Shared secret, only for HS256. */
+  readonly secret: string | undefined
+  readonly issuer: string
+  readonly audience: string
+  readonly accessTokenTtlSeconds: number
+  readonly refreshTokenTtlSeconds: number
+}
+
+export interface Config {
+  readonly nodeEnv: NodeEnv
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  readonly database: DatabaseConfig
+  readonly redisUrl: string | undefined
+  /** Prefix of every Redis key, so instances of different deployments can share a server. */
+  readonly redisKeyPrefix: string
+  readonly publicUrl: string
+  readonly secretKey: string
+  readonly jwt: JwtConfig
+  readonly corsOrigins: readonly string[]
+  /** As Fastify's `trustProxy`: false, true, a hop count, or a list of addresses/CIDRs. */
+  readonly trustProxy: boolean | number | readonly string[]
+  readonly rateLimitEnabled: boolean
+  readonly smtpUrl: string | undefined
+  readonly mailFrom: string
+  readonly admin: { readonly email: string; readonly password: string } | undefined
+  readonly log: { readonly level: string; readonly format: 'json' | 'pretty' }
+  readonly metricsEnabled: boolean
+}
+
+/** Every variable Kitsune reads, with its default, as documented in README.md. */
+export const CONFIG_VARIABLES = [
+  'NODE_ENV',
+  'HOST',
+  'PORT',
+  'KITSUNE_DATA_DIR',
+  'DATABASE_URL',
+  'DATABASE_POOL_MAX',
+  'DB_LOG_QUERIES',
+  'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'PUBLIC_URL',
+  'SECRET_KEY',
+  'JWT_ALGORITHM',
+  'JWT_SECRET',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'ACCESS_TOKEN_TTL',
+  'REFRESH_TOKEN_TTL',
+  'CORS_ORIGINS',
+  'TRUST_PROXY',
+  'RATE_LIMIT_ENABLED',
+  'SMTP_URL',
+  'MAIL_FROM',
+  'ADMIN_EMAIL',
+  'ADMIN_PASSWORD',
+  'LOG_LEVEL',
+  'LOG_FORMAT',
+  'METRICS_ENABLED',
+] as const
+
+export type ConfigVariable = (typeof CONFIG_VARIABLES)[number]
+export type Environment = Readonly<Partial<Record<string, string | undefined>>>

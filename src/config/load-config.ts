@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { join, resolve } from 'node:path'
+import { parseDurationSeconds } from '../lib/duration.js'
+import type { Config, DatabaseConfig, Environment, JwtAlgorithm, NodeEnv } from './config.schema.js'
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256']
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const PLACEHOLDER_SECRETS = new Set(['changeme', 'change-me', 'changethis', 'secret', 'please-change-me'])
+
+export interface LoadConfigOptions {
+  /** Read `.env` from the working directory (only when loading from process.env). */
+  readonly readDotEnv?: boolean
+  /** Whether stdout is a terminal (chooses the default log format). */
+  readonly isTty?: boolean
+}
+
+/**
+ * Reads every variable once, collects every problem, and returns a frozen typed config.
+ * Throws ConfigError naming each bad variable; Kitsune never starts half-configured.
+ */
+export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): Config {
+  if (env === undefined) {
+    if (options.readDotEnv !== false && existsSync('.env')) process.loadEnvFile('.env')
+    env = process.env
+  }
+  const source = env
+  const problems: string[] = []
+  const get = (name: string): string | undefined => {
+    const value = source[name]?.trim()
+    return value === undefined || value === '' ? undefined : value
+  }
+
+  const nodeEnvRaw = get('NODE_ENV') ?? 'development'
+  const validNodeEnv = ['development', 'production', 'test'].includes(nodeEnvRaw)
+  if (!validNodeEnv) problems.push('NODE_ENV must be development, production or test')
+  const nodeEnv: NodeEnv = validNodeEnv ? (nodeEnvRaw as NodeEnv) : 'development'
+  const production = nodeEnv === 'production'
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const value = get(name)?.toLowerCase()
+    if (value === undefined) return fallback
+    if (['true', '1', 'yes', 'on'].includes(value)) return true
+    if (['false', '0', 'no', 'off'].includes(value)) return false
+    problems.push(`${name} must be true or false`)
+    return fallback
+  }
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const value = get(name)
+    if (value === undefined) return fallback
+    const parsed = Number(value)
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}`)
+      return fallback
+    }
+    return parsed
+  }
+  const duration = (name: string, fallback: string): number => {
+    const seconds = parseDurationSeconds(get(name) ?? fallback)
+    if (seconds === undefined) {
+      problems.push(`${name} must be a duration like 90s, 15m, 12h or 30d`)
+      return parseDurationSeconds(fallback) ?? 0
+    }
+    return seconds
+  }
+  const url = (name: string, fallback: string | undefined, protocols: string[], hint: string) => {
+    const value = get(name) ?? fallback
+    if (value === undefined) return undefined
+    try {
+      const parsed = new URL(value)
+      if (protocols.includes(parsed.protocol)) return value
+    } catch {
+      // reported below
+    }
+    problems.push(`${name} must be ${hint}`)
+    return undefined
+  }
+
+  const dataDir = resolve(get('KITSUNE_DATA_DIR') ?? 'data')
+  const host = get('HOST') ?? '127.0.0.1'
+  const port = int('PORT', 8000, 0, 65_535)
+
+  const database = parseDatabase(get('DATABASE_URL'), dataDir, problems)
+  const poolMax = int('DATABASE_POOL_MAX', 10, 1, 1000)
+  const redisUrl = url('REDIS_URL', undefined, ['redis:', 'rediss:'], 'redis://… or rediss://…')
+  const publicUrl = (
+    url('PUBLIC_URL', 'http://localhost:8000', ['http:', 'https:'], 'an http(s) URL') ??
+    'http://localhost:8000'
+  ).replace(/\/+$/, '')
+
+  const algorithmRaw = get('JWT_ALGORITHM') ?? 'EdDSA'
+  const algorithm = JWT_ALGORITHMS.find((a) => a.toLowerCase() === algorithmRaw.toLowerCase())
+  if (!algorithm) problems.push(`JWT_ALGORITHM must be one of ${JWT_ALGORITHMS.join(', ')}`)
+  const jwtSecret = get('JWT_SECRET')
+  if (algorithm === 'HS256' && (jwtSecret === undefined || Buffer.byteLength(jwtSecret) < 32)) {
+    problems.push('JWT_SECRET of at least 32 bytes is required when JWT_ALGORITHM=HS256')
+  }
+
+  let secretKey = get('SECRET_KEY')
+  if (secretKey !== undefined) {
+    if (Buffer.byteLength(secretKey) < 32) problems.push('SECRET_KEY must be at least 32 characters')
+    else if (PLACEHOLDER_SECRETS.has(secretKey.toLowerCase())) problems.push('SECRET_KEY is a placeholder')
+  } else if (production) {
+    problems.push('SECRET_KEY is required when NODE_ENV=production')
+  }
+
+  const corsOrigins = (get('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+  if (corsOrigins.includes('*')) problems.push('CORS_ORIGINS may not be *')
+  for (const origin of corsOrigins.filter((o) => o !== '*')) {
+    if (!isExactOrigin(origin))
+      problems.push(`CORS_ORIGINS entry ${origin} must be an exact origin like https://app.example.com`)
+  }
+
+  const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems)
+
+  const adminEmail = get('ADMIN_EMAIL')
+  const adminPassword = get('ADMIN_PASSWORD')
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together')
+  }
+
+  const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase()
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
+  const logFormatRaw = get('LOG_FORMAT') ?? (options.isTty && !production ? 'pretty' : 'json')
+  if (logFormatRaw !== 'json' && logFormatRaw !== 'pretty') problems.push('LOG_FORMAT must be json or pretty')
+
+  const config: Config = {
+    nodeEnv,
+    host,
+    port,
+    dataDir,
+    database: { ...database, poolMax, logQueries: bool('DB_LOG_QUERIES', false) },
+    redisUrl,
+    redisKeyPrefix: get('REDIS_KEY_PREFIX') ?? 'kitsune:',
+    publicUrl,
+    secretKey: secretKey ?? '',
+    jwt: {
+      algorithm: algorithm ?? 'EdDSA',
+      secret: jwtSecret,
+      issuer: get('JWT_ISSUER') ?? publicUrl,
+      audience: get('JWT_AUDIENCE') ?? 'kitsune',
+      accessTokenTtlSeconds: duration('ACCESS_TOKEN_TTL', '15m'),
+      refreshTokenTtlSeconds: duration('REFRESH_TOKEN_TTL', '30d'),
+    },
+    corsOrigins,
+    trustProxy,
+    rateLimitEnabled: bool('RATE_LIMIT_ENABLED', true),
+    smtpUrl: url('SMTP_URL', undefined, ['smtp:', 'smtps:'], 'smtp://user:pass@host:port or smtps://…'),
+    mailFrom: get('MAIL_FROM') ?? 'Kitsune <no-reply@localhost>',
+    admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
+    log: { level: logLevel, format: logFormatRaw === 'pretty' ? 'pretty' : 'json' },
+    metricsEnabled: bool('METRICS_ENABLED', true),
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  if (secretKey === undefined) secretKey = developmentSecretKey(dataDir)
+  return deepFreeze({ ...config, secretKey })
+}
+
+function parseDatabase(raw: string | undefined, dataDir: string, problems: string[]) {
+  const fallback: Omit<DatabaseConfig, 'poolMax' | 'logQueries'> = {
+    kind: 'pglite',
+    url: undefined,
+    pgliteDataDir: join(dataDir, 'pglite'),
+  }
+  if (raw === undefined) return fallback
+  if (raw === 'pglite://memory') return { kind: 'pglite' as const, url: undefined, pgliteDataDir: 'memory' }
+  if (raw.startsWith('pglite://')) {
+    return { kind: 'pglite' as const, url: undefined, pgliteDataDir: resolve(raw.slice('pglite://'.length)) }
+  }
+  try {
+    const parsed = new URL(raw)
+    if (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') {
+      return { kind: 'postgres' as const, url: raw, pgliteDataDir: undefined }
+    }
+  } catch {
+    // reported below
+  }
+  problems.push('DATABASE_URL must be postgres://… or pglite://…')
+  return fallback
+}
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): Config['trustProxy'] {
+  if (raw === undefined || raw.toLowerCase() === 'false') return false
+  if (raw.toLowerCase() === 'true') return true
+  if (/^\d+$/.test(raw)) return Number(raw)
+  const entries = raw.split(',').map((entry) => entry.trim())
+  const valid = entries.every((entry) => {
+    const [address, bits, ...rest] = entry.split('/')
+    if (rest.length > 0 || !address || !isIP(address)) return false
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128))
+  })
+  if (!valid)
+    problems.push('TRUST_PROXY must be true, false, a hop count, or a comma-separated list of IPs/CIDRs')
+  return valid ? entries : false
+}
+
+function isExactOrigin(origin: string): boolean {
+  try {
+    const parsed = new URL(origin)
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === origin
+  } catch {
+    return false
+  }
+}
+
+/** Outside production, a random SECRET_KEY is generated once into the data directory and reused. */
+function developmentSecretKey(dataDir: string): string {
+  const file = join(dataDir, 'secret.key')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  mkdirSync(dataDir, { recursive: true })
+  const key = randomBytes(32).toString('base64url')
+  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' })
+  return key
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}

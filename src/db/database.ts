@@ -1,0 +1,91 @@
+import { mkdirSync } from 'node:fs'
+import { PGlite } from '@electric-sql/pglite'
+import { createPgConfig } from '@electric-sql/pglite/node-postgres'
+import { Kysely, type LogEvent, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import type { DatabaseConfig } from '../config/config.schema.js'
+import type { Database } from './schema.js'
+
+export interface DatabaseLogger {
+  debug(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>
+  readonly kind: DatabaseConfig['kind']
+  /** The pg pool (also for PGlite, through its adapter): gauges read it. */
+  readonly pool: pg.Pool
+  /** Runs `SELECT 1`, rejecting after timeoutMs. */
+  ping(timeoutMs: number): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * The one place a dialect is chosen. PGlite is PostgreSQL compiled to WebAssembly; through its
+ * node-postgres adapter it feeds the stock PostgresDialect, so both paths run the same SQL.
+ */
+export async function createDatabase(
+  config: DatabaseConfig,
+  logger: DatabaseLogger,
+): Promise<DatabaseHandle> {
+  let pglite: PGlite | undefined
+  let pool: pg.Pool
+  if (config.kind === 'postgres') {
+    pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.poolMax,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'kitsune',
+    })
+  } else {
+    const dataDir = config.pgliteDataDir ?? 'memory'
+    if (dataDir === 'memory') {
+      pglite = await PGlite.create()
+    } else {
+      mkdirSync(dataDir, { recursive: true })
+      pglite = await PGlite.create(dataDir)
+    }
+    pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 })
+  }
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', (error) => logger.error({ err: error }, 'database connection error'))
+
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    log: config.logQueries
+      ? (event: LogEvent) => {
+          // Statements only: parameters can carry personal data and secrets.
+          logger.debug(
+            { sql: event.query.sql, duration_ms: event.queryDurationMillis, level: event.level },
+            'query',
+          )
+        }
+      : undefined,
+  })
+
+  let closed = false
+  return {
+    db,
+    kind: config.kind,
+    pool,
+    async ping(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('database ping timed out')), timeoutMs)
+      })
+      try {
+        await Promise.race([sql`SELECT 1`.execute(db), timeout])
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await db.destroy()
+      await pglite?.close()
+    },
+  }
+}

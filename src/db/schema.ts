@@ -1,0 +1,76 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+
+export interface UsersTable {
+  id: string
+  email: string
+  full_name: string | null
+  password_hash: string
+  is_active: Generated<boolean>
+  email_verified: Generated<boolean>
+  mfa_enabled: Generated<boolean>
+  created_at: Timestamp
+  updated_at: Timestamp
+  password_changed_at: Timestamp
+}
+
+export interface RolesTable {
+  name: string
+  description: Generated<string>
+  built_in: Generated<boolean>
+  created_at: Timestamp
+}
+
+export interface UserRolesTable {
+  user_id: string
+  role_name: string
+  created_at: Timestamp
+}
+
+export interface SigningKeysTable {
+  kid: string
+  algorithm: string
+  public_jwk: ColumnType<Record<string, unknown>, string, string>
+  private_key_enc: string
+  created_at: Timestamp
+  /** When it stopped signing (a newer key became current). */
+  retired_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  /** Tokens it signed expire by then; afterwards it leaves the JWKS. */
+  verify_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
+export interface SessionsTable {
+  id: string
+  user_id: string
+  created_at: Timestamp
+  last_used_at: Timestamp
+  expires_at: Timestamp
+  ip: string | null
+  user_agent: string | null
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  revoke_reason: string | null
+}
+
+export interface RefreshTokensTable {
+  token_hash: string
+  session_id: string
+  created_at: Timestamp
+  expires_at: Timestamp
+  consumed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
+export interface Database {
+  users: UsersTable
+  roles: RolesTable
+  user_roles: UserRolesTable
+  signing_keys: SigningKeysTable
+  sessions: SessionsTable
+  refresh_tokens: RefreshTokensTable
+}
+
+export type UserRow = Selectable<UsersTable>
+export type NewUserRow = Insertable<UsersTable>
+export type UserRowUpdate = Updateable<UsersTable>
+export type SigningKeyRow = Selectable<SigningKeysTable>
+export type SessionRow = Selectable<SessionsTable>

@@ -1,0 +1,27 @@
+/**
+ * The catalogue of stable error codes. Services throw `new AppError(code)`; only the HTTP error
+ * handler turns a code into a status and an RFC 9457 problem (`type` is PROBLEM_BASE + slug).
+ */
+export const PROBLEM_BASE = 'https://kitsune.dev/problems/'
+
+export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, slug: 'bad-request', title: 'Bad request' },
+  MALFORMED_JSON: { status: 400, slug: 'malformed-json', title: 'Malformed JSON body' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, slug: 'unsupported-media-type', title: 'Unsupported content type' },
+  PAYLOAD_TOO_LARGE: { status: 413, slug: 'payload-too-large', title: 'Request body too large' },
+  VALIDATION_FAILED: { status: 422, slug: 'validation-error', title: 'Validation failed' },
+  INVALID_CREDENTIALS: { status: 401, slug: 'invalid-credentials', title: 'Invalid credentials' },
+  UNAUTHENTICATED: { status: 401, slug: 'unauthenticated', title: 'Authentication required' },
+  INVALID_TOKEN: { status: 401, slug: 'invalid-token', title: 'Invalid or expired token' },
+  ACCOUNT_DISABLED: { status: 401, slug: 'invalid-credentials', title: 'Invalid credentials' },
+  FORBIDDEN: { status: 403, slug: 'forbidden', title: 'Forbidden' },
+  NOT_FOUND: { status: 404, slug: 'not-found', title: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, slug: 'method-not-allowed', title: 'Method not allowed' },
+  EMAIL_TAKEN: { status: 409, slug: 'email-taken', title: 'E-mail address already registered' },
+  CONFLICT: { status: 409, slug: 'conflict', title: 'Conflict' },
+  RATE_LIMITED: { status: 429, slug: 'rate-limited', title: 'Too many requests' },
+  DEPENDENCY_DOWN: { status: 503, slug: 'service-unavailable', title: 'Service temporarily unavailable' },
+  INTERNAL: { status: 500, slug: 'internal-error', title: 'Internal server error' },
+} as const satisfies Record<string, { status: number; slug: string; title: string }>
+
+export type ErrorCode = keyof typeof ERROR_CODES

@@ -1,0 +1,44 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AppError } from '../../errors/app-error.js'
+import type { AuthService } from '../../services/auth.service.js'
+import type { Principal, RequestContext } from '../../services/request-context.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route needs a valid bearer token. */
+    auth?: boolean
+  }
+  interface FastifyRequest {
+    principal: Principal | null
+  }
+}
+
+const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)[ ]*$/i
+
+/** Resolves `Authorization: Bearer …` for every route whose config says `auth: true`. */
+export function registerAuthenticate(app: FastifyInstance, auth: AuthService): void {
+  app.decorateRequest('principal', null)
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.routeOptions.config.auth) return
+    const header = request.headers.authorization
+    if (!header) {
+      reply.header('www-authenticate', 'Bearer realm="kitsune"')
+      throw new AppError('UNAUTHENTICATED', { detail: 'a bearer access token is required' })
+    }
+    const token = BEARER.exec(header)?.[1]
+    if (!token)
+      throw new AppError('INVALID_TOKEN', { detail: 'the Authorization header must be "Bearer <token>"' })
+    request.principal = await auth.authenticate(token)
+  })
+}
+
+/** The principal of a route declared with `auth: true`. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('UNAUTHENTICATED')
+  return request.principal
+}
+
+export function contextOf(request: FastifyRequest): RequestContext {
+  const userAgent = request.headers['user-agent']
+  return { ip: request.ip, userAgent: userAgent ? userAgent.slice(0, 512) : null, requestId: request.id }
+}

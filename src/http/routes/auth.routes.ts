@@ -1,0 +1,145 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { AppError } from '../../errors/app-error.js'
+import type { Kitsune } from '../../kitsune.js'
+import type { TokenPair as TokenPairBody } from '../../services/token-pair.js'
+import type { KitsuneApp } from '../app-types.js'
+import { contextOf, principalOf } from '../plugins/authenticate.js'
+import { handleError } from '../plugins/error-handler.js'
+import { LoginBody, LogoutBody, RefreshBody, RegisterBody, TokenForm } from '../schemas/auth.schemas.js'
+import { problemResponses } from '../schemas/common.schemas.js'
+
+const tags = ['auth']
+const secured = [{ bearer: [] }]
+
+export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
+  const { auth, sessions } = kitsune.services
+
+  app.post('/register', {
+    schema: {
+      tags,
+      summary: 'Create an account',
+      body: RegisterBody,
+      response: { 201: Type.Ref('UserPublic'), ...problemResponses },
+    },
+    handler: async (request, reply) =>
+      reply.code(201).send(await auth.register(request.body, contextOf(request))),
+  })
+
+  app.post('/login', {
+    schema: {
+      tags,
+      summary: 'Log in with e-mail and password',
+      description: 'Unknown e-mail and wrong password get the same 401 answer in status, body and timing.',
+      body: LoginBody,
+      response: { 200: Type.Ref('TokenPair'), ...problemResponses },
+    },
+    handler: async (request) => auth.login(request.body, contextOf(request)),
+  })
+
+  app.post('/token', {
+    schema: {
+      tags,
+      summary: 'OAuth2 token endpoint (password and refresh_token grants)',
+      consumes: ['application/x-www-form-urlencoded'],
+      body: TokenForm,
+      response: {
+        200: Type.Ref('TokenPair'),
+        400: Type.Ref('OAuthError'),
+        '4xx': Type.Ref('Problem'),
+        '5xx': Type.Ref('Problem'),
+      },
+    },
+    errorHandler: oauthErrorHandler,
+    handler: async (request): Promise<TokenPairBody> => {
+      const form = request.body
+      if (form.grant_type === 'password') {
+        if (!form.username || !form.password)
+          throw oauthError('invalid_request', 'username and password are required')
+        return auth.login({ email: form.username, password: form.password }, contextOf(request))
+      }
+      if (form.grant_type === 'refresh_token') {
+        if (!form.refresh_token) throw oauthError('invalid_request', 'refresh_token is required')
+        return sessions.refresh(form.refresh_token, contextOf(request))
+      }
+      throw oauthError('unsupported_grant_type', 'grant_type must be password or refresh_token')
+    },
+  })
+
+  app.post('/refresh', {
+    schema: {
+      tags,
+      summary: 'Rotate a refresh token for a new token pair',
+      description: 'The presented refresh token dies; presenting a used one again revokes the whole session.',
+      body: RefreshBody,
+      response: { 200: Type.Ref('TokenPair'), ...problemResponses },
+    },
+    handler: async (request) => sessions.refresh(request.body.refresh_token, contextOf(request)),
+  })
+
+  app.post('/logout', {
+    config: { auth: true },
+    schema: {
+      tags,
+      security: secured,
+      summary: 'End the current session',
+      body: LogoutBody,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await sessions.logout(principalOf(request), request.body?.refresh_token)
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.post('/logout-all', {
+    config: { auth: true },
+    schema: {
+      tags,
+      security: secured,
+      summary: 'End every session of the current user',
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await sessions.endAllSessions(principalOf(request).userId, 'logout_all')
+      return reply.code(204).send(null)
+    },
+  })
+}
+
+class OAuthError extends Error {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 400,
+  ) {
+    super(description)
+  }
+}
+
+function oauthError(error: string, description: string): OAuthError {
+  return new OAuthError(error, description)
+}
+
+/** RFC 6749 section 5.2 errors for the token endpoint; rate limits and outages stay problem+json. */
+function oauthErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  let mapped: OAuthError | undefined
+  if (error instanceof OAuthError) mapped = error
+  else if (error instanceof AppError) {
+    if (error.code === 'INVALID_CREDENTIALS')
+      mapped = oauthError('invalid_grant', 'invalid username or password')
+    else if (error.code === 'INVALID_TOKEN')
+      mapped = oauthError('invalid_grant', 'refresh token is invalid, expired or already used')
+    else if (error.code === 'VALIDATION_FAILED')
+      mapped = oauthError('invalid_request', error.detail ?? 'invalid request')
+  } else if (error.validation) {
+    mapped = oauthError('invalid_request', error.message)
+  } else if (error.statusCode === 415 || error.statusCode === 400) {
+    mapped = oauthError('invalid_request', error.message)
+  }
+  if (!mapped) return handleError(error, request, reply)
+  return reply
+    .code(mapped.status)
+    .header('cache-control', 'no-store')
+    .send({ error: mapped.error, error_description: mapped.description })
+}

@@ -1,0 +1,93 @@
+import { Type } from 'typebox'
+import type { Kitsune } from '../../kitsune.js'
+import type { KitsuneApp } from '../app-types.js'
+import { principalOf } from '../plugins/authenticate.js'
+import { IdParams, problemResponses } from '../schemas/common.schemas.js'
+import { AccountDelete, PasswordChange, UserUpdateMe } from '../schemas/user.schemas.js'
+
+const tags = ['me']
+const config = { auth: true }
+const security = [{ bearer: [] }]
+
+export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
+  const { users, sessions } = kitsune.services
+
+  app.get('/', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'The current user',
+      response: { 200: Type.Ref('UserPublic'), ...problemResponses },
+    },
+    handler: async (request) => users.me(principalOf(request)),
+  })
+
+  app.patch('/', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'Update the current user',
+      body: UserUpdateMe,
+      response: { 200: Type.Ref('UserPublic'), ...problemResponses },
+    },
+    handler: async (request) => users.updateMe(principalOf(request), request.body),
+  })
+
+  app.delete('/', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'Delete the current account (password required)',
+      body: AccountDelete,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await users.deleteMe(principalOf(request), request.body.password)
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.post('/password', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'Change the password; every other session ends',
+      body: PasswordChange,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await users.changePassword(principalOf(request), request.body)
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.get('/sessions', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: "The current user's live sessions",
+      response: { 200: Type.Ref('SessionList'), ...problemResponses },
+    },
+    handler: async (request) => ({ items: await sessions.list(principalOf(request)) }),
+  })
+
+  app.delete('/sessions/:id', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'End one of your sessions',
+      params: IdParams,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await sessions.revokeOwn(principalOf(request), request.params.id)
+      return reply.code(204).send(null)
+    },
+  })
+}

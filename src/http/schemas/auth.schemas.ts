@@ -1,0 +1,56 @@
+import { Type } from 'typebox'
+import { CurrentPassword, EmailInput, NewPassword } from './common.schemas.js'
+
+const strict = { additionalProperties: false } as const
+
+export const RegisterBody = Type.Object(
+  {
+    email: EmailInput,
+    password: NewPassword,
+    full_name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+  },
+  strict,
+)
+
+export const LoginBody = Type.Object({ email: EmailInput, password: CurrentPassword }, strict)
+
+const OpaqueToken = Type.String({ minLength: 1, maxLength: 512 })
+
+export const RefreshBody = Type.Object({ refresh_token: OpaqueToken }, strict)
+
+export const LogoutBody = Type.Union([
+  Type.Object({ refresh_token: Type.Optional(OpaqueToken) }, strict),
+  Type.Null(),
+])
+
+export const TokenPair = Type.Object(
+  {
+    access_token: Type.String(),
+    token_type: Type.Literal('bearer'),
+    expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+    refresh_token: Type.String(),
+    refresh_expires_in: Type.Integer({
+      description: 'Seconds until the session (and its refresh token) expires',
+    }),
+  },
+  { $id: 'TokenPair' },
+)
+
+/** OAuth2 token endpoint form (RFC 6749 4.3 and 6). */
+export const TokenForm = Type.Object(
+  {
+    grant_type: Type.String({ maxLength: 64 }),
+    username: Type.Optional(Type.String({ maxLength: 320 })),
+    password: Type.Optional(Type.String({ maxLength: 256 })),
+    refresh_token: Type.Optional(Type.String({ maxLength: 512 })),
+    scope: Type.Optional(Type.String({ maxLength: 1024 })),
+    client_id: Type.Optional(Type.String({ maxLength: 256 })),
+    client_secret: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  { additionalProperties: false },
+)
+
+export const OAuthError = Type.Object(
+  { error: Type.String(), error_description: Type.Optional(Type.String()) },
+  { $id: 'OAuthError', description: 'RFC 6749 section 5.2 error' },
+)

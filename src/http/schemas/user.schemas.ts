@@ -1,0 +1,49 @@
+import { Type } from 'typebox'
+import { CurrentPassword, DateTime, NewPassword } from './common.schemas.js'
+
+const strict = { additionalProperties: false } as const
+
+export const UserPublic = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    email: Type.String(),
+    full_name: Type.Union([Type.String(), Type.Null()]),
+    is_active: Type.Boolean(),
+    email_verified: Type.Boolean(),
+    mfa_enabled: Type.Boolean(),
+    roles: Type.Array(Type.String()),
+    created_at: DateTime,
+    updated_at: DateTime,
+  },
+  { $id: 'UserPublic' },
+)
+
+export const UserUpdateMe = Type.Object(
+  { full_name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])) },
+  strict,
+)
+
+export const PasswordChange = Type.Object(
+  { current_password: CurrentPassword, new_password: NewPassword },
+  strict,
+)
+
+export const AccountDelete = Type.Object({ password: CurrentPassword }, strict)
+
+export const SessionPublic = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    created_at: DateTime,
+    last_used_at: DateTime,
+    expires_at: DateTime,
+    ip: Type.Union([Type.String(), Type.Null()]),
+    user_agent: Type.Union([Type.String(), Type.Null()]),
+    current: Type.Boolean(),
+  },
+  { $id: 'SessionPublic' },
+)
+
+export const SessionList = Type.Object(
+  { items: Type.Array(Type.Ref('SessionPublic')) },
+  { $id: 'SessionList' },
+)

@@ -1,0 +1,121 @@
+import { createAccessTokens } from './auth/access-tokens.js'
+import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.js'
+import { createSecretBox } from './auth/secret-box.js'
+import type { Config } from './config/config.schema.js'
+import { createDatabase, type DatabaseHandle } from './db/database.js'
+import { migrateToLatest } from './db/migrator.js'
+import { createUnitOfWork } from './db/unit-of-work.js'
+import { type Clock, systemClock } from './lib/clock.js'
+import { createLogger, type Logger } from './observability/logger.js'
+import { createRepositories } from './repositories/repositories.js'
+import { createAuthService } from './services/auth.service.js'
+import { createAuthStateService } from './services/auth-state.service.js'
+import { createHealthService } from './services/health.service.js'
+import { createSessionService } from './services/session.service.js'
+import { createSigningKeyService } from './services/signing-key.service.js'
+import { createUserService } from './services/user.service.js'
+import { createMemoryStore } from './stores/memory-store.js'
+import { createRedisStore } from './stores/redis-store.js'
+import type { Store } from './stores/store.js'
+
+export interface KitsuneOptions {
+  readonly clock?: Clock
+  readonly logger?: Logger
+  /** Apply pending migrations at start (default true). */
+  readonly migrate?: boolean
+  readonly hasher?: PasswordHasher
+}
+
+/**
+ * The composition root: database → stores → services, from the typed config. Tests build the
+ * same thing with an in-memory database; nothing here knows about HTTP.
+ */
+export async function createKitsune(config: Config, options: KitsuneOptions = {}) {
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? createLogger(config)
+  const database: DatabaseHandle = await createDatabase(config.database, logger.child({ component: 'db' }))
+  let store: Store | undefined
+  try {
+    if (options.migrate !== false) {
+      const applied = await migrateToLatest(database.db)
+      if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied')
+    }
+
+    if (config.redisUrl) {
+      const redis = createRedisStore({
+        url: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        logger: logger.child({ component: 'redis' }),
+      })
+      store = redis
+      if (!(await redis.waitUntilReady(3000)))
+        logger.warn({}, 'redis is not reachable yet; authenticated requests answer 503 until it is')
+    } else {
+      store = createMemoryStore({ clock })
+    }
+
+    const uow = createUnitOfWork(database.db, createRepositories, (error) =>
+      logger.error({ err: error }, 'after-commit task failed'),
+    )
+    const hasher = options.hasher ?? createPasswordHasher()
+    const secretBox = createSecretBox(config.secretKey)
+    const keys = createSigningKeyService({ uow, secretBox, jwt: config.jwt, clock })
+    await keys.init()
+
+    const accessTokens = createAccessTokens({
+      keys,
+      algorithm: config.jwt.algorithm,
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      ttlSeconds: config.jwt.accessTokenTtlSeconds,
+      clock,
+    })
+    const authState = createAuthStateService({
+      uow,
+      store,
+      clock,
+      accessTokenTtlSeconds: config.jwt.accessTokenTtlSeconds,
+    })
+    const services = {
+      auth: createAuthService({
+        uow,
+        hasher,
+        accessTokens,
+        authState,
+        clock,
+        refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds,
+      }),
+      sessions: createSessionService({
+        uow,
+        accessTokens,
+        authState,
+        clock,
+        logger: logger.child({ component: 'security' }),
+      }),
+      users: createUserService({ uow, hasher, authState, clock }),
+      keys,
+      health: createHealthService({ database, store }),
+    }
+
+    const openStore = store
+    return {
+      config,
+      clock,
+      logger,
+      database,
+      store: openStore,
+      services,
+      async close() {
+        keys.close()
+        await openStore.close()
+        await database.close()
+      },
+    }
+  } catch (error) {
+    await store?.close()
+    await database.close()
+    throw error
+  }
+}
+
+export type Kitsune = Awaited<ReturnType<typeof createKitsune>>

@@ -1,0 +1,17 @@
+import type { Executor } from '../db/unit-of-work.js'
+import { createRefreshTokenRepository } from './refresh-token.repository.js'
+import { createSessionRepository } from './session.repository.js'
+import { createSigningKeyRepository } from './signing-key.repository.js'
+import { createUserRepository } from './user.repository.js'
+
+/** Every repository over one executor (the pool, or a unit of work's transaction). */
+export function createRepositories(executor: Executor) {
+  return {
+    users: createUserRepository(executor),
+    sessions: createSessionRepository(executor),
+    refreshTokens: createRefreshTokenRepository(executor),
+    signingKeys: createSigningKeyRepository(executor),
+  }
+}
+
+export type Repositories = ReturnType<typeof createRepositories>

@@ -1,0 +1,79 @@
+import type { SessionRow } from '../db/schema.js'
+import type { Executor } from '../db/unit-of-work.js'
+
+export interface NewSession {
+  id: string
+  user_id: string
+  created_at: Date
+  last_used_at: Date
+  expires_at: Date
+  ip: string | null
+  user_agent: string | null
+}
+
+export type SessionPublic = Pick<
+  SessionRow,
+  'id' | 'created_at' | 'last_used_at' | 'expires_at' | 'ip' | 'user_agent'
+>
+
+export function createSessionRepository(db: Executor) {
+  return {
+    async insert(session: NewSession): Promise<void> {
+      await db.insertInto('sessions').values(session).execute()
+    },
+
+    async findById(id: string): Promise<SessionRow | undefined> {
+      return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+    },
+
+    /** Live sessions of one user, newest first. */
+    async listLiveByUser(userId: string, now: Date): Promise<SessionPublic[]> {
+      return db
+        .selectFrom('sessions')
+        .select(['id', 'created_at', 'last_used_at', 'expires_at', 'ip', 'user_agent'])
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .orderBy('created_at', 'desc')
+        .execute()
+    },
+
+    async touch(id: string, now: Date, ip: string | null, userAgent: string | null): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ last_used_at: now, ip, user_agent: userAgent })
+        .where('id', '=', id)
+        .execute()
+    },
+
+    /** Revokes one live session (of `userId` when given); returns the ended session's user, if any. */
+    async revoke(
+      id: string,
+      reason: string,
+      now: Date,
+      userId?: string,
+    ): Promise<{ user_id: string } | undefined> {
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: now, revoke_reason: reason })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+      if (userId !== undefined) query = query.where('user_id', '=', userId)
+      return query.returning('user_id').executeTakeFirst()
+    },
+
+    /** Revokes every live session of a user except `exceptId`; returns the ids ended. */
+    async revokeAllForUser(userId: string, reason: string, now: Date, exceptId?: string): Promise<string[]> {
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: now, revoke_reason: reason })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+      if (exceptId !== undefined) query = query.where('id', '!=', exceptId)
+      const rows = await query.returning('id').execute()
+      return rows.map((row) => row.id)
+    },
+  }
+}
+
+export type SessionRepository = ReturnType<typeof createSessionRepository>

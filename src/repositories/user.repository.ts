@@ -1,0 +1,145 @@
+import { type ExpressionBuilder, sql } from 'kysely'
+import type { Database, NewUserRow } from '../db/schema.js'
+import type { Executor } from '../db/unit-of-work.js'
+import { AppError } from '../errors/app-error.js'
+import { isUniqueViolation } from './pg-errors.js'
+
+export interface UserRecord {
+  id: string
+  email: string
+  full_name: string | null
+  is_active: boolean
+  email_verified: boolean
+  mfa_enabled: boolean
+  roles: string[]
+  created_at: Date
+  updated_at: Date
+}
+
+export interface UserCredentials {
+  id: string
+  password_hash: string
+  is_active: boolean
+}
+
+/** What the authentication guard needs to decide whether a token still stands. */
+export interface UserAuthState {
+  id: string
+  is_active: boolean
+  /** Tokens issued before this instant are dead (password change, logout everywhere). */
+  tokens_valid_after: Date
+  roles: string[]
+}
+
+const PUBLIC_COLUMNS = [
+  'users.id',
+  'users.email',
+  'users.full_name',
+  'users.is_active',
+  'users.email_verified',
+  'users.mfa_enabled',
+  'users.created_at',
+  'users.updated_at',
+] as const
+
+function rolesOf(eb: ExpressionBuilder<Database, 'users'>) {
+  return sql<string[]>`array(${eb
+    .selectFrom('user_roles')
+    .select('user_roles.role_name')
+    .whereRef('user_roles.user_id', '=', 'users.id')
+    .orderBy('user_roles.role_name')})`.as('roles')
+}
+
+export function createUserRepository(db: Executor) {
+  return {
+    async findById(id: string): Promise<UserRecord | undefined> {
+      return db
+        .selectFrom('users')
+        .select((eb) => [...PUBLIC_COLUMNS, rolesOf(eb)])
+        .where('users.id', '=', id)
+        .executeTakeFirst()
+    },
+
+    async getById(id: string): Promise<UserRecord> {
+      const user = await this.findById(id)
+      if (!user) throw new AppError('NOT_FOUND', { detail: 'user not found' })
+      return user
+    },
+
+    /** The only query that reads a password hash. */
+    async findCredentialsByEmail(email: string): Promise<UserCredentials | undefined> {
+      return db
+        .selectFrom('users')
+        .select(['id', 'password_hash', 'is_active'])
+        .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+        .executeTakeFirst()
+    },
+
+    async findCredentialsById(id: string): Promise<UserCredentials | undefined> {
+      return db
+        .selectFrom('users')
+        .select(['id', 'password_hash', 'is_active'])
+        .where('id', '=', id)
+        .executeTakeFirst()
+    },
+
+    async findAuthState(id: string): Promise<UserAuthState | undefined> {
+      return db
+        .selectFrom('users')
+        .select((eb) => [
+          'users.id',
+          'users.is_active',
+          'users.password_changed_at as tokens_valid_after',
+          rolesOf(eb),
+        ])
+        .where('users.id', '=', id)
+        .executeTakeFirst()
+    },
+
+    /** Throws EMAIL_TAKEN when the address (case-insensitively) is already registered. */
+    async insert(user: NewUserRow): Promise<void> {
+      try {
+        await db.insertInto('users').values(user).execute()
+      } catch (error) {
+        if (isUniqueViolation(error, 'users_email_key')) throw new AppError('EMAIL_TAKEN')
+        throw error
+      }
+    },
+
+    async update(
+      id: string,
+      patch: { full_name?: string | null; is_active?: boolean; email_verified?: boolean },
+      now: Date,
+    ) {
+      const result = await db
+        .updateTable('users')
+        .set({ ...patch, updated_at: now })
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (result.numUpdatedRows === 0n) throw new AppError('NOT_FOUND', { detail: 'user not found' })
+    },
+
+    async updatePassword(id: string, passwordHash: string, now: Date): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ password_hash: passwordHash, password_changed_at: now, updated_at: now })
+        .where('id', '=', id)
+        .execute()
+    },
+
+    async delete(id: string): Promise<boolean> {
+      const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+      return result.numDeletedRows > 0n
+    },
+
+    async addRole(userId: string, roleName: string): Promise<void> {
+      await db
+        .insertInto('user_roles')
+        .values({ user_id: userId, role_name: roleName })
+        .onConflict((oc) => oc.doNothing())
+        .execute()
+    },
+  }
+}
+
+export type UserRepository = ReturnType<typeof createUserRepository>

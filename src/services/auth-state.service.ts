@@ -1,0 +1,104 @@
+import type { AccessTokenClaims } from '../auth/access-tokens.js'
+import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
+import { AppError } from '../errors/app-error.js'
+import type { Clock } from '../lib/clock.js'
+import type { Repositories } from '../repositories/repositories.js'
+import type { Store } from '../stores/store.js'
+import type { Principal } from './request-context.js'
+
+/**
+ * Decides whether a verified access token still stands: its session is alive and its user is
+ * active, with the user's current roles. State lives in the shared store so every instance sees a
+ * revocation on the next request; the database is the source of truth on a miss.
+ *
+ * A writer marks the entries it is about to change "dirty" inside its transaction, before the
+ * commit (if the store is down the whole change rolls back: fail closed), and writes the final
+ * state after the commit. Readers only fill missing entries (set-if-absent) and never cache while
+ * an entry is dirty, so stale data can never overwrite a newer revocation. An entry lost (Redis
+ * restart, eviction) is re-read from the database: losing the store never resurrects a session.
+ */
+export interface AuthStateService {
+  principalFor(claims: AccessTokenClaims): Promise<Principal>
+  /**
+   * Call inside a unit of work that ends sessions or changes a user's activity or roles (or
+   * deletes them), before it commits.
+   */
+  invalidate(
+    tx: TransactionContext,
+    target: { sessionIds?: readonly string[]; userIds?: readonly string[] },
+  ): Promise<void>
+}
+
+const SESSION_REVOKED = 'r'
+const USER_GONE = 'x'
+const DIRTY = 'd'
+
+interface CachedUser {
+  a: boolean
+  r: string[]
+}
+
+const sessionKey = (sid: string) => `s:${sid}`
+const userKey = (uid: string) => `u:${uid}`
+
+export function createAuthStateService(deps: {
+  uow: UnitOfWork<Repositories>
+  store: Store
+  clock: Clock
+  /** Upper bound on how long an entry lives; revocation markers must outlive every access token. */
+  accessTokenTtlSeconds: number
+  cacheTtlSeconds?: number
+}): AuthStateService {
+  const { uow, store, clock, accessTokenTtlSeconds } = deps
+  const cacheTtl = deps.cacheTtlSeconds ?? 300
+  const markerTtl = accessTokenTtlSeconds + 60
+
+  const loadSession = async (sid: string, uid: string, cacheable: boolean): Promise<string> => {
+    const session = await uow.read.sessions.findById(sid)
+    const now = clock.now()
+    const alive =
+      session && session.user_id === uid && session.revoked_at === null && session.expires_at > now
+    if (!alive) {
+      if (cacheable) await store.set(sessionKey(sid), SESSION_REVOKED, markerTtl, { onlyIfAbsent: true })
+      return SESSION_REVOKED
+    }
+    // Cached as the owning user id; it expires no later than the session itself.
+    const ttl = Math.min(cacheTtl, Math.floor((session.expires_at.getTime() - now.getTime()) / 1000))
+    if (cacheable && ttl > 0) await store.set(sessionKey(sid), uid, ttl, { onlyIfAbsent: true })
+    return uid
+  }
+
+  const readUser = async (uid: string): Promise<string> => {
+    const state = await uow.read.users.findAuthState(uid)
+    return state ? JSON.stringify({ a: state.is_active, r: state.roles } satisfies CachedUser) : USER_GONE
+  }
+
+  return {
+    async principalFor(claims) {
+      const { sid, sub } = claims
+      let [session, user] = await store.mget([sessionKey(sid), userKey(sub)])
+      if (session === undefined || session === DIRTY)
+        session = await loadSession(sid, sub, session === undefined)
+      if (user === undefined || user === DIRTY) {
+        const cacheable = user === undefined
+        user = await readUser(sub)
+        if (cacheable) await store.set(userKey(sub), user, cacheTtl, { onlyIfAbsent: true })
+      }
+      if (session !== sub || user === USER_GONE) throw new AppError('INVALID_TOKEN')
+      const state = JSON.parse(user) as CachedUser
+      if (!state.a) throw new AppError('INVALID_TOKEN')
+      return { userId: sub, sessionId: sid, roles: state.r, tokenExpiresAt: claims.exp }
+    },
+    async invalidate(tx, { sessionIds = [], userIds = [] }) {
+      const keys = [...sessionIds.map(sessionKey), ...userIds.map(userKey)]
+      await Promise.all(keys.map((key) => store.set(key, DIRTY, markerTtl)))
+      tx.afterCommit(async () => {
+        await Promise.all([
+          ...sessionIds.map((sid) => store.set(sessionKey(sid), SESSION_REVOKED, markerTtl)),
+          // Readers treat a dirty entry as a miss, so deleting it is enough if this write fails.
+          ...userIds.map(async (uid) => store.set(userKey(uid), await readUser(uid), cacheTtl)),
+        ])
+      })
+    },
+  }
+}

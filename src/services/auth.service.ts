@@ -1,0 +1,110 @@
+import { v7 as uuidv7 } from 'uuid'
+import type { AccessTokens } from '../auth/access-tokens.js'
+import type { PasswordHasher } from '../auth/password-hasher.js'
+import type { UnitOfWork } from '../db/unit-of-work.js'
+import { AppError, validationError } from '../errors/app-error.js'
+import type { Clock } from '../lib/clock.js'
+import { normalizeEmail } from '../lib/email.js'
+import type { Repositories } from '../repositories/repositories.js'
+import type { UserRecord } from '../repositories/user.repository.js'
+import type { AuthStateService } from './auth-state.service.js'
+import type { Principal, RequestContext } from './request-context.js'
+import { issueTokenPair, type TokenPair } from './token-pair.js'
+
+export const DEFAULT_ROLE = 'user'
+
+/** NIST SP 800-63B 5.1.1.2: Unicode passwords are NFKC-normalised before hashing. */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC')
+}
+
+export function requireEmail(raw: string, field = '/email'): string {
+  const email = normalizeEmail(raw)
+  if (!email) throw validationError(field, 'must be a valid e-mail address of at most 254 characters')
+  return email
+}
+
+export function createAuthService(deps: {
+  uow: UnitOfWork<Repositories>
+  hasher: PasswordHasher
+  accessTokens: AccessTokens
+  authState: AuthStateService
+  clock: Clock
+  refreshTokenTtlSeconds: number
+}) {
+  const { uow, hasher, accessTokens, authState, clock, refreshTokenTtlSeconds } = deps
+
+  return {
+    async register(
+      input: { email: string; password: string; full_name?: string | null },
+      _ctx: RequestContext,
+    ): Promise<UserRecord> {
+      const email = requireEmail(input.email)
+      const fullName = input.full_name?.trim() || null
+      // Hash before the transaction: no row lock or connection is held during the slow part.
+      const passwordHash = await hasher.hash(normalizePassword(input.password))
+      const now = clock.now()
+      return uow.run(async (repos) => {
+        const id = uuidv7()
+        await repos.users.insert({
+          id,
+          email,
+          full_name: fullName,
+          password_hash: passwordHash,
+          created_at: now,
+          updated_at: now,
+          password_changed_at: now,
+        })
+        await repos.users.addRole(id, DEFAULT_ROLE)
+        return repos.users.getById(id)
+      })
+    },
+
+    /**
+     * Checks e-mail and password and opens a session. Every failure before the password checks
+     * out is the same INVALID_CREDENTIALS, and an unknown e-mail still costs one argon2 verify,
+     * so neither the answer nor its timing tells whether the account exists.
+     */
+    async login(input: { email: string; password: string }, ctx: RequestContext): Promise<TokenPair> {
+      const email = normalizeEmail(input.email)
+      const password = normalizePassword(input.password)
+      const credentials = email ? await uow.read.users.findCredentialsByEmail(email) : undefined
+      if (!credentials) {
+        await hasher.verifyDummy(password)
+        throw new AppError('INVALID_CREDENTIALS')
+      }
+      const ok = await hasher.verify(credentials.password_hash, password)
+      if (!ok || !credentials.is_active) throw new AppError('INVALID_CREDENTIALS')
+      return this.openSession(credentials.id, ctx)
+    },
+
+    /** Starts a session for a user whose credentials have been checked. */
+    async openSession(userId: string, ctx: RequestContext): Promise<TokenPair> {
+      const now = clock.now()
+      const expiresAt = new Date(now.getTime() + refreshTokenTtlSeconds * 1000)
+      return uow.run(async (repos) => {
+        const user = await repos.users.findAuthState(userId)
+        if (!user?.is_active) throw new AppError('INVALID_CREDENTIALS')
+        const id = uuidv7()
+        await repos.sessions.insert({
+          id,
+          user_id: userId,
+          created_at: now,
+          last_used_at: now,
+          expires_at: expiresAt,
+          ip: ctx.ip,
+          user_agent: ctx.userAgent,
+        })
+        return issueTokenPair(repos, accessTokens, { id, userId, expiresAt, roles: user.roles }, now)
+      })
+    },
+
+    /** Resolves a bearer token to a principal, or throws INVALID_TOKEN (or DEPENDENCY_DOWN). */
+    async authenticate(token: string): Promise<Principal> {
+      const claims = await accessTokens.verify(token)
+      return authState.principalFor(claims)
+    },
+  }
+}
+
+export type AuthService = ReturnType<typeof createAuthService>

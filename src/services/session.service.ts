@@ -1,0 +1,129 @@
+import type { AccessTokens } from '../auth/access-tokens.js'
+import { hashOpaqueToken } from '../auth/opaque-tokens.js'
+import type { UnitOfWork } from '../db/unit-of-work.js'
+import { AppError } from '../errors/app-error.js'
+import type { Clock } from '../lib/clock.js'
+import type { Repositories } from '../repositories/repositories.js'
+import type { AuthStateService } from './auth-state.service.js'
+import type { Principal, RequestContext } from './request-context.js'
+import { issueTokenPair, type TokenPair } from './token-pair.js'
+
+export interface SecurityLogger {
+  warn(obj: object, msg: string): void
+}
+
+export interface SessionView {
+  id: string
+  created_at: Date
+  last_used_at: Date
+  expires_at: Date
+  ip: string | null
+  user_agent: string | null
+  current: boolean
+}
+
+type RefreshOutcome = { pair: TokenPair } | { reused: { sessionId: string; userId: string | undefined } }
+
+export function createSessionService(deps: {
+  uow: UnitOfWork<Repositories>
+  accessTokens: AccessTokens
+  authState: AuthStateService
+  clock: Clock
+  logger: SecurityLogger
+}) {
+  const { uow, accessTokens, authState, clock, logger } = deps
+
+  return {
+    /**
+     * Rotates a refresh token (RFC 9700 4.14.2): the presented token is consumed and a new pair
+     * issued in one transaction. A token that was already consumed is reuse: the whole session
+     * is revoked (that revocation commits) and the caller gets 401.
+     */
+    async refresh(refreshToken: string, ctx: RequestContext): Promise<TokenPair> {
+      const tokenHash = hashOpaqueToken(refreshToken)
+      const now = clock.now()
+      const outcome = await uow.run<RefreshOutcome | undefined>(async (repos, tx) => {
+        const consumed = await repos.refreshTokens.consume(tokenHash, now)
+        if (!consumed) {
+          const known = await repos.refreshTokens.findByHash(tokenHash)
+          if (!known?.consumed_at) return undefined
+          const revoked = await repos.sessions.revoke(known.session_id, 'refresh_token_reused', now)
+          await authState.invalidate(tx, { sessionIds: [known.session_id] })
+          return { reused: { sessionId: known.session_id, userId: revoked?.user_id } }
+        }
+        const session = await repos.sessions.findById(consumed.session_id)
+        if (!session || session.revoked_at !== null || session.expires_at <= now) return undefined
+        const user = await repos.users.findAuthState(session.user_id)
+        if (!user?.is_active) return undefined
+        await repos.sessions.touch(session.id, now, ctx.ip, ctx.userAgent)
+        const pair = await issueTokenPair(
+          repos,
+          accessTokens,
+          { id: session.id, userId: session.user_id, expiresAt: session.expires_at, roles: user.roles },
+          now,
+        )
+        return { pair }
+      })
+      if (outcome && 'pair' in outcome) return outcome.pair
+      if (outcome) {
+        logger.warn(
+          {
+            event: 'token.refresh_reused',
+            user_id: outcome.reused.userId,
+            session_id: outcome.reused.sessionId,
+            ip: ctx.ip,
+            request_id: ctx.requestId,
+          },
+          'refresh token reused: session revoked',
+        )
+      }
+      throw new AppError('INVALID_TOKEN', { detail: 'refresh token is invalid, expired or already used' })
+    },
+
+    /** Ends the caller's session, and the session of `refreshToken` if it is also theirs. */
+    async logout(principal: Principal, refreshToken: string | undefined): Promise<void> {
+      const now = clock.now()
+      await uow.run(async (repos, tx) => {
+        const ended = new Set<string>([principal.sessionId])
+        await repos.sessions.revoke(principal.sessionId, 'logout', now, principal.userId)
+        if (refreshToken) {
+          const known = await repos.refreshTokens.findByHash(hashOpaqueToken(refreshToken))
+          if (known && !ended.has(known.session_id)) {
+            const other = await repos.sessions.revoke(known.session_id, 'logout', now, principal.userId)
+            if (other) ended.add(known.session_id)
+          }
+        }
+        await authState.invalidate(tx, { sessionIds: [...ended] })
+      })
+    },
+
+    /** Ends every session of the user (optionally keeping one), e.g. logout-all or a password change. */
+    async endAllSessions(userId: string, reason: string, keepSessionId?: string): Promise<void> {
+      await uow.run(async (repos, tx) => {
+        const ended = await repos.sessions.revokeAllForUser(userId, reason, clock.now(), keepSessionId)
+        await authState.invalidate(tx, { sessionIds: ended })
+      })
+    },
+
+    async list(principal: Principal): Promise<SessionView[]> {
+      const sessions = await uow.read.sessions.listLiveByUser(principal.userId, clock.now())
+      return sessions.map((session) => ({ ...session, current: session.id === principal.sessionId }))
+    },
+
+    /** Ends one of the caller's own sessions; another user's session id is NOT_FOUND. */
+    async revokeOwn(principal: Principal, sessionId: string): Promise<void> {
+      await uow.run(async (repos, tx) => {
+        const revoked = await repos.sessions.revoke(
+          sessionId,
+          'revoked_by_user',
+          clock.now(),
+          principal.userId,
+        )
+        if (!revoked) throw new AppError('NOT_FOUND', { detail: 'session not found' })
+        await authState.invalidate(tx, { sessionIds: [sessionId] })
+      })
+    },
+  }
+}
+
+export type SessionService = ReturnType<typeof createSessionService>

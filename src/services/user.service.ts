@@ -1,0 +1,80 @@
+import type { PasswordHasher } from '../auth/password-hasher.js'
+import type { UnitOfWork } from '../db/unit-of-work.js'
+import { AppError } from '../errors/app-error.js'
+import type { Clock } from '../lib/clock.js'
+import type { Repositories } from '../repositories/repositories.js'
+import type { UserRecord } from '../repositories/user.repository.js'
+import { normalizePassword } from './auth.service.js'
+import type { AuthStateService } from './auth-state.service.js'
+import type { Principal } from './request-context.js'
+
+/** The current user's own account: profile, password, deletion. */
+export function createUserService(deps: {
+  uow: UnitOfWork<Repositories>
+  hasher: PasswordHasher
+  authState: AuthStateService
+  clock: Clock
+}) {
+  const { uow, hasher, authState, clock } = deps
+
+  const checkPassword = async (userId: string, password: string) => {
+    const credentials = await uow.read.users.findCredentialsById(userId)
+    if (!credentials || !(await hasher.verify(credentials.password_hash, normalizePassword(password)))) {
+      throw new AppError('INVALID_CREDENTIALS', { detail: 'the password is not correct' })
+    }
+  }
+
+  return {
+    async me(principal: Principal): Promise<UserRecord> {
+      return uow.read.users.getById(principal.userId)
+    },
+
+    async updateMe(principal: Principal, patch: { full_name?: string | null }): Promise<UserRecord> {
+      return uow.run(async (repos) => {
+        if (patch.full_name !== undefined) {
+          await repos.users.update(
+            principal.userId,
+            { full_name: patch.full_name?.trim() || null },
+            clock.now(),
+          )
+        }
+        return repos.users.getById(principal.userId)
+      })
+    },
+
+    /** Changes the password and ends every other session of the user, in one transaction. */
+    async changePassword(
+      principal: Principal,
+      input: { current_password: string; new_password: string },
+    ): Promise<void> {
+      await checkPassword(principal.userId, input.current_password)
+      const passwordHash = await hasher.hash(normalizePassword(input.new_password))
+      const now = clock.now()
+      await uow.run(async (repos, tx) => {
+        await repos.users.updatePassword(principal.userId, passwordHash, now)
+        const ended = await repos.sessions.revokeAllForUser(
+          principal.userId,
+          'password_changed',
+          now,
+          principal.sessionId,
+        )
+        await authState.invalidate(tx, { sessionIds: ended })
+      })
+    },
+
+    /** Deletes the account after re-checking the password; its sessions go with it. */
+    async deleteMe(principal: Principal, password: string): Promise<void> {
+      await checkPassword(principal.userId, password)
+      await uow.run(async (repos, tx) => {
+        const sessions = await repos.sessions.revokeAllForUser(principal.userId, 'user_deleted', clock.now())
+        await authState.invalidate(tx, {
+          sessionIds: [...sessions, principal.sessionId],
+          userIds: [principal.userId],
+        })
+        await repos.users.delete(principal.userId)
+      })
+    },
+  }
+}
+
+export type UserService = ReturnType<typeof createUserService>
