@@ -7,10 +7,14 @@ import { registerErrorHandler } from './http/plugins/error-handler.js'
 import { registerOpenApi } from './http/plugins/openapi.js'
 import { registerRequestLog, requestIdFrom } from './http/plugins/request-log.js'
 import { createValidatorCompiler } from './http/plugins/validation.js'
+import { adminAuditLogRoutes } from './http/routes/admin/audit-log.routes.js'
+import { adminRoleRoutes } from './http/routes/admin/roles.routes.js'
+import { adminUserRoutes } from './http/routes/admin/users.routes.js'
 import { authRoutes } from './http/routes/auth.routes.js'
 import { healthRoutes } from './http/routes/health.routes.js'
 import { jwksRoutes } from './http/routes/jwks.routes.js'
 import { meRoutes } from './http/routes/me.routes.js'
+import { RolePublic } from './http/schemas/admin.schemas.js'
 import { OAuthError, TokenPair } from './http/schemas/auth.schemas.js'
 import { Problem } from './http/schemas/common.schemas.js'
 import { SessionList, SessionPublic, UserPublic } from './http/schemas/user.schemas.js'
@@ -60,7 +64,7 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
     },
   )
 
-  for (const schema of [Problem, OAuthError, UserPublic, TokenPair, SessionPublic, SessionList])
+  for (const schema of [Problem, OAuthError, UserPublic, TokenPair, SessionPublic, SessionList, RolePublic])
     app.addSchema(schema)
 
   let shuttingDown = false
@@ -70,7 +74,7 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
     return payload
   })
   registerRequestLog(app)
-  registerAuthenticate(app, kitsune.services.auth)
+  registerAuthenticate(app, kitsune.services.auth, kitsune.services.rbac)
   await registerOpenApi(app, config.publicUrl)
 
   const typed = app as unknown as KitsuneApp
@@ -78,6 +82,11 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   await typed.register(async (scope) => jwksRoutes(scope, kitsune))
   await typed.register(async (scope) => authRoutes(scope, kitsune), { prefix: '/api/v1/auth' })
   await typed.register(async (scope) => meRoutes(scope, kitsune), { prefix: '/api/v1/users/me' })
+  await typed.register(async (scope) => adminUserRoutes(scope, kitsune), { prefix: '/api/v1/admin/users' })
+  await typed.register(async (scope) => adminRoleRoutes(scope, kitsune), { prefix: '/api/v1/admin/roles' })
+  await typed.register(async (scope) => adminAuditLogRoutes(scope, kitsune), {
+    prefix: '/api/v1/admin/audit-logs',
+  })
 
   await app.ready()
   return {

@@ -8,12 +8,16 @@ import { createUnitOfWork } from './db/unit-of-work.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { createRepositories } from './repositories/repositories.js'
+import { createAuditService } from './services/audit.service.js'
 import { createAuthService } from './services/auth.service.js'
 import { createAuthStateService } from './services/auth-state.service.js'
+import { createBootstrapService } from './services/bootstrap.service.js'
 import { createHealthService } from './services/health.service.js'
+import { createRbacService } from './services/rbac.service.js'
 import { createSessionService } from './services/session.service.js'
 import { createSigningKeyService } from './services/signing-key.service.js'
 import { createUserService } from './services/user.service.js'
+import { createUserAdminService } from './services/user-admin.service.js'
 import { createMemoryStore } from './stores/memory-store.js'
 import { createRedisStore } from './stores/redis-store.js'
 import type { Store } from './stores/store.js'
@@ -76,8 +80,16 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       clock,
       accessTokenTtlSeconds: config.jwt.accessTokenTtlSeconds,
     })
+    const audit = createAuditService({
+      uow,
+      secretKey: config.secretKey,
+      clock,
+      logger: logger.child({ component: 'audit' }),
+    })
     const services = {
+      audit,
       auth: createAuthService({
+        audit,
         uow,
         hasher,
         accessTokens,
@@ -89,12 +101,21 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
         uow,
         accessTokens,
         authState,
+        audit,
         clock,
         logger: logger.child({ component: 'security' }),
       }),
-      users: createUserService({ uow, hasher, authState, clock }),
+      users: createUserService({ uow, hasher, authState, audit, clock }),
+      rbac: createRbacService({ uow, store, authState, audit }),
+      userAdmin: createUserAdminService({ uow, hasher, authState, audit, clock }),
+      bootstrap: createBootstrapService({ uow, hasher, authState, audit, clock }),
       keys,
       health: createHealthService({ database, store }),
+    }
+
+    if (config.admin) {
+      const { result } = await services.bootstrap.ensureAdmin(config.admin.email, config.admin.password)
+      if (result !== 'unchanged') logger.info({ result }, 'bootstrap administrator ensured (ADMIN_EMAIL)')
     }
 
     const openStore = store

@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config/load-config.js'
 import { CliError, type Command } from './command.js'
+import { auditPruneCommand, auditVerifyCommand } from './commands/audit.command.js'
+import { createAdminCommand } from './commands/create-admin.command.js'
 import { keysRotateCommand } from './commands/keys-rotate.command.js'
 import { migrateCommand } from './commands/migrate.command.js'
 import { serveCommand } from './commands/serve.command.js'
@@ -10,6 +12,9 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   migrate: migrateCommand,
   'keys rotate': keysRotateCommand,
+  'users create-admin': createAdminCommand,
+  'audit verify': auditVerifyCommand,
+  'audit prune': auditPruneCommand,
 }
 
 function usage(): string {

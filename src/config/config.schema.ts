@@ -44,6 +44,8 @@ export interface Config {
   readonly admin: { readonly email: string; readonly password: string } | undefined
   readonly log: { readonly level: string; readonly format: 'json' | 'pretty' }
   readonly metricsEnabled: boolean
+  /** Audit entries older than this many days may be pruned (`kitsune audit prune`); undefined keeps all. */
+  readonly auditRetentionDays: number | undefined
 }
 
 /** Every variable Kitsune reads, with its default, as documented in README.md. */
@@ -75,6 +77,7 @@ export const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'LOG_FORMAT',
   'METRICS_ENABLED',
+  'AUDIT_RETENTION_DAYS',
 ] as const
 
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number]

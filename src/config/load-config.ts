@@ -161,6 +161,8 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
     log: { level: logLevel, format: logFormatRaw === 'pretty' ? 'pretty' : 'json' },
     metricsEnabled: bool('METRICS_ENABLED', true),
+    auditRetentionDays:
+      get('AUDIT_RETENTION_DAYS') === undefined ? undefined : int('AUDIT_RETENTION_DAYS', 0, 1, 36_500),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   if (secretKey === undefined) secretKey = developmentSecretKey(dataDir)

@@ -60,6 +60,34 @@ export interface RefreshTokensTable {
   consumed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
+export interface RolePermissionsTable {
+  role_name: string
+  permission: string
+}
+
+export interface AuditLogsTable {
+  seq: Generated<string>
+  id: string
+  at: Timestamp
+  actor_id: string | null
+  action: string
+  target_type: string | null
+  target_id: string | null
+  ip: string | null
+  user_agent: string | null
+  request_id: string | null
+  metadata: ColumnType<Record<string, unknown>, string, string>
+  prev_hash: string
+  hash: string
+}
+
+export interface AuditAnchorTable {
+  id: number
+  seq: string
+  hash: string
+  pruned_at: Timestamp
+}
+
 export interface Database {
   users: UsersTable
   roles: RolesTable
@@ -67,6 +95,9 @@ export interface Database {
   signing_keys: SigningKeysTable
   sessions: SessionsTable
   refresh_tokens: RefreshTokensTable
+  role_permissions: RolePermissionsTable
+  audit_logs: AuditLogsTable
+  audit_anchor: AuditAnchorTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -74,3 +105,4 @@ export type NewUserRow = Insertable<UsersTable>
 export type UserRowUpdate = Updateable<UsersTable>
 export type SigningKeyRow = Selectable<SigningKeysTable>
 export type SessionRow = Selectable<SessionsTable>
+export type AuditLogRow = Selectable<AuditLogsTable>

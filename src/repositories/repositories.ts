@@ -1,5 +1,7 @@
 import type { Executor } from '../db/unit-of-work.js'
+import { createAuditLogRepository } from './audit-log.repository.js'
 import { createRefreshTokenRepository } from './refresh-token.repository.js'
+import { createRoleRepository } from './role.repository.js'
 import { createSessionRepository } from './session.repository.js'
 import { createSigningKeyRepository } from './signing-key.repository.js'
 import { createUserRepository } from './user.repository.js'
@@ -11,6 +13,8 @@ export function createRepositories(executor: Executor) {
     sessions: createSessionRepository(executor),
     refreshTokens: createRefreshTokenRepository(executor),
     signingKeys: createSigningKeyRepository(executor),
+    roles: createRoleRepository(executor),
+    auditLog: createAuditLogRepository(executor),
   }
 }
 

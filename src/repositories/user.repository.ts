@@ -132,6 +132,41 @@ export function createUserRepository(db: Executor) {
       return result.numDeletedRows > 0n
     },
 
+    /** Newest first by UUIDv7 id (time-ordered): a keyset page is stable while rows are inserted. */
+    async list(filter: {
+      q?: string
+      role?: string
+      is_active?: boolean
+      after_id?: string
+      limit: number
+    }): Promise<UserRecord[]> {
+      let query = db.selectFrom('users').select((eb) => [...PUBLIC_COLUMNS, rolesOf(eb)])
+      if (filter.q) {
+        const prefix = `${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+        query = query.where((eb) =>
+          eb.or([
+            eb(sql`lower(users.email)`, 'like', prefix),
+            eb(sql`lower(users.full_name)`, 'like', prefix),
+          ]),
+        )
+      }
+      if (filter.role) {
+        const role = filter.role
+        query = query.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('user_roles')
+              .select('user_roles.user_id')
+              .whereRef('user_roles.user_id', '=', 'users.id')
+              .where('user_roles.role_name', '=', role),
+          ),
+        )
+      }
+      if (filter.is_active !== undefined) query = query.where('users.is_active', '=', filter.is_active)
+      if (filter.after_id) query = query.where('users.id', '<', filter.after_id)
+      return query.orderBy('users.id', 'desc').limit(filter.limit).execute()
+    },
+
     async addRole(userId: string, roleName: string): Promise<void> {
       await db
         .insertInto('user_roles')

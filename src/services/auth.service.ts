@@ -7,6 +7,7 @@ import type { Clock } from '../lib/clock.js'
 import { normalizeEmail } from '../lib/email.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { UserRecord } from '../repositories/user.repository.js'
+import type { AuditService } from './audit.service.js'
 import type { AuthStateService } from './auth-state.service.js'
 import type { Principal, RequestContext } from './request-context.js'
 import { issueTokenPair, type TokenPair } from './token-pair.js'
@@ -29,22 +30,23 @@ export function createAuthService(deps: {
   hasher: PasswordHasher
   accessTokens: AccessTokens
   authState: AuthStateService
+  audit: AuditService
   clock: Clock
   refreshTokenTtlSeconds: number
 }) {
-  const { uow, hasher, accessTokens, authState, clock, refreshTokenTtlSeconds } = deps
+  const { uow, hasher, accessTokens, authState, audit, clock, refreshTokenTtlSeconds } = deps
 
   return {
     async register(
       input: { email: string; password: string; full_name?: string | null },
-      _ctx: RequestContext,
+      ctx: RequestContext,
     ): Promise<UserRecord> {
       const email = requireEmail(input.email)
       const fullName = input.full_name?.trim() || null
       // Hash before the transaction: no row lock or connection is held during the slow part.
       const passwordHash = await hasher.hash(normalizePassword(input.password))
       const now = clock.now()
-      return uow.run(async (repos) => {
+      return uow.run(async (repos, tx) => {
         const id = uuidv7()
         await repos.users.insert({
           id,
@@ -56,7 +58,14 @@ export function createAuthService(deps: {
           password_changed_at: now,
         })
         await repos.users.addRole(id, DEFAULT_ROLE)
-        return repos.users.getById(id)
+        const user = await repos.users.getById(id)
+        await audit.record(repos, tx, ctx, {
+          action: 'user.registered',
+          actorId: id,
+          targetType: 'user',
+          targetId: id,
+        })
+        return user
       })
     },
 
@@ -71,18 +80,36 @@ export function createAuthService(deps: {
       const credentials = email ? await uow.read.users.findCredentialsByEmail(email) : undefined
       if (!credentials) {
         await hasher.verifyDummy(password)
-        throw new AppError('INVALID_CREDENTIALS')
+        return this.loginFailed(null, email ?? input.email.slice(0, 254), 'unknown_email', ctx)
       }
       const ok = await hasher.verify(credentials.password_hash, password)
-      if (!ok || !credentials.is_active) throw new AppError('INVALID_CREDENTIALS')
-      return this.openSession(credentials.id, ctx)
+      if (!ok) await this.loginFailed(credentials.id, email as string, 'bad_password', ctx)
+      if (!credentials.is_active) await this.loginFailed(credentials.id, email as string, 'inactive', ctx)
+      return this.openSession(credentials.id, ctx, 'password')
+    },
+
+    /** Audits the failure (never the password) and throws the one uniform error. */
+    async loginFailed(
+      userId: string | null,
+      email: string,
+      reason: string,
+      ctx: RequestContext,
+    ): Promise<never> {
+      await audit.recordAlone(ctx, {
+        action: 'user.login_failed',
+        actorId: userId,
+        targetType: 'user',
+        targetId: userId ?? undefined,
+        metadata: { email, reason },
+      })
+      throw new AppError('INVALID_CREDENTIALS')
     },
 
     /** Starts a session for a user whose credentials have been checked. */
-    async openSession(userId: string, ctx: RequestContext): Promise<TokenPair> {
+    async openSession(userId: string, ctx: RequestContext, method: string): Promise<TokenPair> {
       const now = clock.now()
       const expiresAt = new Date(now.getTime() + refreshTokenTtlSeconds * 1000)
-      return uow.run(async (repos) => {
+      return uow.run(async (repos, tx) => {
         const user = await repos.users.findAuthState(userId)
         if (!user?.is_active) throw new AppError('INVALID_CREDENTIALS')
         const id = uuidv7()
@@ -95,7 +122,20 @@ export function createAuthService(deps: {
           ip: ctx.ip,
           user_agent: ctx.userAgent,
         })
-        return issueTokenPair(repos, accessTokens, { id, userId, expiresAt, roles: user.roles }, now)
+        const pair = await issueTokenPair(
+          repos,
+          accessTokens,
+          { id, userId, expiresAt, roles: user.roles },
+          now,
+        )
+        await audit.record(repos, tx, ctx, {
+          action: 'user.login',
+          actorId: userId,
+          targetType: 'session',
+          targetId: id,
+          metadata: { method },
+        })
+        return pair
       })
     },
 

@@ -4,6 +4,7 @@ import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
 import type { Repositories } from '../repositories/repositories.js'
+import type { AuditService } from './audit.service.js'
 import type { AuthStateService } from './auth-state.service.js'
 import type { Principal, RequestContext } from './request-context.js'
 import { issueTokenPair, type TokenPair } from './token-pair.js'
@@ -28,10 +29,11 @@ export function createSessionService(deps: {
   uow: UnitOfWork<Repositories>
   accessTokens: AccessTokens
   authState: AuthStateService
+  audit: AuditService
   clock: Clock
   logger: SecurityLogger
 }) {
-  const { uow, accessTokens, authState, clock, logger } = deps
+  const { uow, accessTokens, authState, audit, clock, logger } = deps
 
   return {
     /**
@@ -49,6 +51,12 @@ export function createSessionService(deps: {
           if (!known?.consumed_at) return undefined
           const revoked = await repos.sessions.revoke(known.session_id, 'refresh_token_reused', now)
           await authState.invalidate(tx, { sessionIds: [known.session_id] })
+          await audit.record(repos, tx, ctx, {
+            action: 'token.refresh_reused',
+            actorId: revoked?.user_id ?? null,
+            targetType: 'session',
+            targetId: known.session_id,
+          })
           return { reused: { sessionId: known.session_id, userId: revoked?.user_id } }
         }
         const session = await repos.sessions.findById(consumed.session_id)
@@ -81,7 +89,7 @@ export function createSessionService(deps: {
     },
 
     /** Ends the caller's session, and the session of `refreshToken` if it is also theirs. */
-    async logout(principal: Principal, refreshToken: string | undefined): Promise<void> {
+    async logout(principal: Principal, refreshToken: string | undefined, ctx: RequestContext): Promise<void> {
       const now = clock.now()
       await uow.run(async (repos, tx) => {
         const ended = new Set<string>([principal.sessionId])
@@ -94,14 +102,37 @@ export function createSessionService(deps: {
           }
         }
         await authState.invalidate(tx, { sessionIds: [...ended] })
+        await audit.record(repos, tx, ctx, {
+          action: 'user.logout',
+          actorId: principal.userId,
+          targetType: 'session',
+          targetId: principal.sessionId,
+          metadata: { sessions_ended: ended.size },
+        })
       })
     },
 
-    /** Ends every session of the user (optionally keeping one), e.g. logout-all or a password change. */
-    async endAllSessions(userId: string, reason: string, keepSessionId?: string): Promise<void> {
-      await uow.run(async (repos, tx) => {
-        const ended = await repos.sessions.revokeAllForUser(userId, reason, clock.now(), keepSessionId)
+    /**
+     * Ends every session of a user: their own logout-all (actor = user, audited `user.logout`) or
+     * an administrator's revocation (audited `session.revoked`).
+     */
+    async endAllSessions(userId: string, actorId: string, ctx: RequestContext): Promise<number> {
+      const byUser = actorId === userId
+      return uow.run(async (repos, tx) => {
+        const ended = await repos.sessions.revokeAllForUser(
+          userId,
+          byUser ? 'logout_all' : 'revoked_by_admin',
+          clock.now(),
+        )
         await authState.invalidate(tx, { sessionIds: ended })
+        await audit.record(repos, tx, ctx, {
+          action: byUser ? 'user.logout' : 'session.revoked',
+          actorId,
+          targetType: 'user',
+          targetId: userId,
+          metadata: { all: true, sessions_ended: ended.length },
+        })
+        return ended.length
       })
     },
 
@@ -111,7 +142,7 @@ export function createSessionService(deps: {
     },
 
     /** Ends one of the caller's own sessions; another user's session id is NOT_FOUND. */
-    async revokeOwn(principal: Principal, sessionId: string): Promise<void> {
+    async revokeOwn(principal: Principal, sessionId: string, ctx: RequestContext): Promise<void> {
       await uow.run(async (repos, tx) => {
         const revoked = await repos.sessions.revoke(
           sessionId,
@@ -121,6 +152,12 @@ export function createSessionService(deps: {
         )
         if (!revoked) throw new AppError('NOT_FOUND', { detail: 'session not found' })
         await authState.invalidate(tx, { sessionIds: [sessionId] })
+        await audit.record(repos, tx, ctx, {
+          action: 'session.revoked',
+          actorId: principal.userId,
+          targetType: 'session',
+          targetId: sessionId,
+        })
       })
     },
   }

@@ -4,18 +4,20 @@ import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { UserRecord } from '../repositories/user.repository.js'
+import type { AuditService } from './audit.service.js'
 import { normalizePassword } from './auth.service.js'
 import type { AuthStateService } from './auth-state.service.js'
-import type { Principal } from './request-context.js'
+import type { Principal, RequestContext } from './request-context.js'
 
 /** The current user's own account: profile, password, deletion. */
 export function createUserService(deps: {
   uow: UnitOfWork<Repositories>
   hasher: PasswordHasher
   authState: AuthStateService
+  audit: AuditService
   clock: Clock
 }) {
-  const { uow, hasher, authState, clock } = deps
+  const { uow, hasher, authState, audit, clock } = deps
 
   const checkPassword = async (userId: string, password: string) => {
     const credentials = await uow.read.users.findCredentialsById(userId)
@@ -29,14 +31,25 @@ export function createUserService(deps: {
       return uow.read.users.getById(principal.userId)
     },
 
-    async updateMe(principal: Principal, patch: { full_name?: string | null }): Promise<UserRecord> {
-      return uow.run(async (repos) => {
+    async updateMe(
+      principal: Principal,
+      patch: { full_name?: string | null },
+      ctx: RequestContext,
+    ): Promise<UserRecord> {
+      return uow.run(async (repos, tx) => {
         if (patch.full_name !== undefined) {
           await repos.users.update(
             principal.userId,
             { full_name: patch.full_name?.trim() || null },
             clock.now(),
           )
+          await audit.record(repos, tx, ctx, {
+            action: 'user.updated',
+            actorId: principal.userId,
+            targetType: 'user',
+            targetId: principal.userId,
+            metadata: { fields: ['full_name'] },
+          })
         }
         return repos.users.getById(principal.userId)
       })
@@ -46,6 +59,7 @@ export function createUserService(deps: {
     async changePassword(
       principal: Principal,
       input: { current_password: string; new_password: string },
+      ctx: RequestContext,
     ): Promise<void> {
       await checkPassword(principal.userId, input.current_password)
       const passwordHash = await hasher.hash(normalizePassword(input.new_password))
@@ -59,11 +73,18 @@ export function createUserService(deps: {
           principal.sessionId,
         )
         await authState.invalidate(tx, { sessionIds: ended })
+        await audit.record(repos, tx, ctx, {
+          action: 'password.changed',
+          actorId: principal.userId,
+          targetType: 'user',
+          targetId: principal.userId,
+          metadata: { sessions_ended: ended.length },
+        })
       })
     },
 
     /** Deletes the account after re-checking the password; its sessions go with it. */
-    async deleteMe(principal: Principal, password: string): Promise<void> {
+    async deleteMe(principal: Principal, password: string, ctx: RequestContext): Promise<void> {
       await checkPassword(principal.userId, password)
       await uow.run(async (repos, tx) => {
         const sessions = await repos.sessions.revokeAllForUser(principal.userId, 'user_deleted', clock.now())
@@ -72,6 +93,12 @@ export function createUserService(deps: {
           userIds: [principal.userId],
         })
         await repos.users.delete(principal.userId)
+        await audit.record(repos, tx, ctx, {
+          action: 'user.deleted',
+          actorId: principal.userId,
+          targetType: 'user',
+          targetId: principal.userId,
+        })
       })
     },
   }

@@ -1,12 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Permission } from '../../auth/permissions.js'
 import { AppError } from '../../errors/app-error.js'
 import type { AuthService } from '../../services/auth.service.js'
+import type { RbacService } from '../../services/rbac.service.js'
 import type { Principal, RequestContext } from '../../services/request-context.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route needs a valid bearer token. */
     auth?: boolean
+    /** The route needs a valid bearer token whose roles grant this permission (403 otherwise). */
+    permission?: Permission
   }
   interface FastifyRequest {
     principal: Principal | null
@@ -15,11 +19,15 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)[ ]*$/i
 
-/** Resolves `Authorization: Bearer …` for every route whose config says `auth: true`. */
-export function registerAuthenticate(app: FastifyInstance, auth: AuthService): void {
+/**
+ * Resolves `Authorization: Bearer …` for every route whose config says `auth: true` or names a
+ * `permission`, and checks that permission: the one place routes declare what they need.
+ */
+export function registerAuthenticate(app: FastifyInstance, auth: AuthService, rbac: RbacService): void {
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.routeOptions.config.auth) return
+    const { auth: needsAuth, permission } = request.routeOptions.config
+    if (!needsAuth && !permission) return
     const header = request.headers.authorization
     if (!header) {
       reply.header('www-authenticate', 'Bearer realm="kitsune"')
@@ -29,6 +37,7 @@ export function registerAuthenticate(app: FastifyInstance, auth: AuthService): v
     if (!token)
       throw new AppError('INVALID_TOKEN', { detail: 'the Authorization header must be "Bearer <token>"' })
     request.principal = await auth.authenticate(token)
+    if (permission) await rbac.require(request.principal, permission)
   })
 }
 

@@ -87,7 +87,7 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
       response: { 204: Type.Null(), ...problemResponses },
     },
     handler: async (request, reply) => {
-      await sessions.logout(principalOf(request), request.body?.refresh_token)
+      await sessions.logout(principalOf(request), request.body?.refresh_token, contextOf(request))
       return reply.code(204).send(null)
     },
   })
@@ -101,7 +101,8 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
       response: { 204: Type.Null(), ...problemResponses },
     },
     handler: async (request, reply) => {
-      await sessions.endAllSessions(principalOf(request).userId, 'logout_all')
+      const { userId } = principalOf(request)
+      await sessions.endAllSessions(userId, userId, contextOf(request))
       return reply.code(204).send(null)
     },
   })

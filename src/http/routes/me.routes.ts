@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import type { Kitsune } from '../../kitsune.js'
 import type { KitsuneApp } from '../app-types.js'
-import { principalOf } from '../plugins/authenticate.js'
+import { contextOf, principalOf } from '../plugins/authenticate.js'
 import { IdParams, problemResponses } from '../schemas/common.schemas.js'
 import { AccountDelete, PasswordChange, UserUpdateMe } from '../schemas/user.schemas.js'
 
@@ -32,7 +32,7 @@ export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void>
       body: UserUpdateMe,
       response: { 200: Type.Ref('UserPublic'), ...problemResponses },
     },
-    handler: async (request) => users.updateMe(principalOf(request), request.body),
+    handler: async (request) => users.updateMe(principalOf(request), request.body, contextOf(request)),
   })
 
   app.delete('/', {
@@ -45,7 +45,7 @@ export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void>
       response: { 204: Type.Null(), ...problemResponses },
     },
     handler: async (request, reply) => {
-      await users.deleteMe(principalOf(request), request.body.password)
+      await users.deleteMe(principalOf(request), request.body.password, contextOf(request))
       return reply.code(204).send(null)
     },
   })
@@ -60,7 +60,7 @@ export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void>
       response: { 204: Type.Null(), ...problemResponses },
     },
     handler: async (request, reply) => {
-      await users.changePassword(principalOf(request), request.body)
+      await users.changePassword(principalOf(request), request.body, contextOf(request))
       return reply.code(204).send(null)
     },
   })
@@ -86,7 +86,7 @@ export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void>
       response: { 204: Type.Null(), ...problemResponses },
     },
     handler: async (request, reply) => {
-      await sessions.revokeOwn(principalOf(request), request.params.id)
+      await sessions.revokeOwn(principalOf(request), request.params.id, contextOf(request))
       return reply.code(204).send(null)
     },
   })

@@ -1,0 +1,30 @@
+/** Every permission Kitsune knows (API.md, Admin). A route declares the one it needs. */
+export const PERMISSIONS = [
+  'users:read',
+  'users:write',
+  'users:delete',
+  'roles:read',
+  'roles:write',
+  'roles:assign',
+  'sessions:revoke',
+  'audit:read',
+] as const
+
+export type Permission = (typeof PERMISSIONS)[number]
+
+export const ADMIN_ROLE = 'admin'
+export const USER_ROLE = 'user'
+export const BUILT_IN_ROLES = [ADMIN_ROLE, USER_ROLE] as const
+
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value)
+}
+
+/** Whether any of `roles` grants `permission`; `admin` holds every permission by definition. */
+export function rolesGrant(
+  roles: readonly string[],
+  permission: Permission,
+  grants: Readonly<Record<string, readonly string[]>>,
+): boolean {
+  return roles.some((role) => role === ADMIN_ROLE || grants[role]?.includes(permission))
+}

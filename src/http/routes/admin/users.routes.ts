@@ -1,0 +1,116 @@
+import { Type } from 'typebox'
+import type { Kitsune } from '../../../kitsune.js'
+import type { KitsuneApp } from '../../app-types.js'
+import { contextOf, principalOf } from '../../plugins/authenticate.js'
+import {
+  RoleAssignment,
+  UserAdminCreate,
+  UserAdminUpdate,
+  UserListQuery,
+  UserPage,
+} from '../../schemas/admin.schemas.js'
+import { IdParams, problemResponses } from '../../schemas/common.schemas.js'
+
+const tags = ['admin']
+const security = [{ bearer: [] }]
+const User = Type.Ref('UserPublic')
+
+export async function adminUserRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
+  const { userAdmin, sessions } = kitsune.services
+
+  app.get('/', {
+    config: { permission: 'users:read' },
+    schema: {
+      tags,
+      security,
+      summary: 'List and search users (keyset pagination)',
+      querystring: UserListQuery,
+      response: { 200: UserPage, ...problemResponses },
+    },
+    handler: async (request) => userAdmin.list(request.query),
+  })
+
+  app.post('/', {
+    config: { permission: 'users:write' },
+    schema: {
+      tags,
+      security,
+      summary: 'Create a user',
+      body: UserAdminCreate,
+      response: { 201: User, ...problemResponses },
+    },
+    handler: async (request, reply) =>
+      reply.code(201).send(await userAdmin.create(principalOf(request), request.body, contextOf(request))),
+  })
+
+  app.get('/:id', {
+    config: { permission: 'users:read' },
+    schema: {
+      tags,
+      security,
+      summary: 'Get a user',
+      params: IdParams,
+      response: { 200: User, ...problemResponses },
+    },
+    handler: async (request) => userAdmin.get(request.params.id),
+  })
+
+  app.patch('/:id', {
+    config: { permission: 'users:write' },
+    schema: {
+      tags,
+      security,
+      summary: 'Update a user (deactivation ends their sessions)',
+      params: IdParams,
+      body: UserAdminUpdate,
+      response: { 200: User, ...problemResponses },
+    },
+    handler: async (request) =>
+      userAdmin.update(principalOf(request), request.params.id, request.body, contextOf(request)),
+  })
+
+  app.delete('/:id', {
+    config: { permission: 'users:delete' },
+    schema: {
+      tags,
+      security,
+      summary: 'Delete a user (audit entries stay)',
+      params: IdParams,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await userAdmin.delete(principalOf(request), request.params.id, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.put('/:id/roles', {
+    config: { permission: 'roles:assign' },
+    schema: {
+      tags,
+      security,
+      summary: "Replace a user's roles",
+      params: IdParams,
+      body: RoleAssignment,
+      response: { 200: User, ...problemResponses },
+    },
+    handler: async (request) =>
+      userAdmin.setRoles(principalOf(request), request.params.id, request.body.roles, contextOf(request)),
+  })
+
+  app.post('/:id/sessions/revoke', {
+    config: { permission: 'sessions:revoke' },
+    schema: {
+      tags,
+      security,
+      summary: 'End every session of a user',
+      params: IdParams,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await userAdmin.get(request.params.id)
+      await sessions.endAllSessions(request.params.id, principalOf(request).userId, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+}

@@ -1,0 +1,181 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { v7 as uuidv7 } from 'uuid'
+import { deriveKey } from '../auth/secret-box.js'
+import type { AuditLogRow } from '../db/schema.js'
+import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
+import type { Clock } from '../lib/clock.js'
+import type { AuditLogFilter } from '../repositories/audit-log.repository.js'
+import type { Repositories } from '../repositories/repositories.js'
+import type { RequestContext } from './request-context.js'
+
+export const AUDIT_ACTIONS = [
+  'user.registered',
+  'user.created',
+  'user.login',
+  'user.login_failed',
+  'user.logout',
+  'session.revoked',
+  'token.refresh_reused',
+  'password.changed',
+  'password.reset_requested',
+  'password.reset',
+  'email.verified',
+  'mfa.enabled',
+  'mfa.disabled',
+  'mfa.recovery_code_used',
+  'user.updated',
+  'user.deleted',
+  'role.assigned',
+  'role.changed',
+] as const
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
+
+export interface AuditEntry {
+  action: AuditAction
+  actorId: string | null
+  targetType?: 'user' | 'session' | 'role'
+  targetId?: string
+  /** Never a secret: no passwords, tokens, hashes or TOTP material. */
+  metadata?: Record<string, unknown>
+}
+
+export interface AuditVerification {
+  ok: boolean
+  checked: number
+  first_bad_id?: string
+}
+
+const GENESIS = ''
+const HEAD_LOG_INTERVAL_MS = 60_000
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value instanceof Date ? value.toISOString() : (value ?? null))
+}
+
+type ChainedFields = Omit<AuditLogRow, 'seq' | 'prev_hash' | 'hash'>
+
+/**
+ * The tamper-evident audit log. Entries are written by services inside their own transaction, so
+ * an entry exists exactly when its change does. Each row stores
+ * hash = HMAC-SHA-256(key, prev_hash ‖ canonical row), the key derived from SECRET_KEY, so database
+ * access alone cannot rebuild the chain after an edit; appends hold a transaction lock so
+ * concurrent writers cannot fork it.
+ */
+export function createAuditService(deps: {
+  uow: UnitOfWork<Repositories>
+  secretKey: string
+  clock: Clock
+  logger: { info(obj: object, msg: string): void }
+}) {
+  const { uow, clock, logger } = deps
+  const key = deriveKey(deps.secretKey, 'kitsune/audit-log/v1')
+  let lastHeadLog = 0
+
+  const hashOf = (prevHash: string, row: ChainedFields) =>
+    createHmac('sha256', key)
+      .update(prevHash)
+      .update('\n')
+      .update(
+        canonical([
+          row.id,
+          row.at,
+          row.actor_id,
+          row.action,
+          row.target_type,
+          row.target_id,
+          row.ip,
+          row.user_agent,
+          row.request_id,
+          row.metadata,
+        ]),
+      )
+      .digest('hex')
+
+  const sameHash = (a: string, b: string) =>
+    a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
+
+  return {
+    /** Appends inside the caller's unit of work; call it last so the chain lock is held briefly. */
+    async record(
+      repos: Repositories,
+      tx: TransactionContext,
+      ctx: RequestContext | undefined,
+      entry: AuditEntry,
+    ) {
+      await repos.auditLog.lockChain()
+      const head = await repos.auditLog.head()
+      const prevHash = head?.hash ?? GENESIS
+      const row: ChainedFields = {
+        id: uuidv7(),
+        at: clock.now(),
+        actor_id: entry.actorId,
+        action: entry.action,
+        target_type: entry.targetType ?? null,
+        target_id: entry.targetId ?? null,
+        ip: ctx?.ip ?? null,
+        user_agent: ctx?.userAgent ?? null,
+        request_id: ctx?.requestId ?? null,
+        metadata: entry.metadata ?? {},
+      }
+      const hash = hashOf(prevHash, row)
+      await repos.auditLog.append({ ...row, prev_hash: prevHash, hash })
+      const now = Date.now()
+      if (now - lastHeadLog >= HEAD_LOG_INTERVAL_MS) {
+        lastHeadLog = now
+        // An external copy of the head lets an operator detect a truncated tail.
+        tx.afterCommit(() => logger.info({ event: 'audit.head', audit_id: row.id, hash }, 'audit log head'))
+      }
+    },
+
+    /** Records an entry in a transaction of its own (e.g. a failed login, which changes nothing else). */
+    async recordAlone(ctx: RequestContext | undefined, entry: AuditEntry): Promise<void> {
+      await uow.run((repos, tx) => this.record(repos, tx, ctx, entry))
+    },
+
+    /** Walks the chain from its start (or retention anchor) and reports the first broken row. */
+    async verify(): Promise<AuditVerification> {
+      const anchor = await uow.read.auditLog.anchor()
+      let prevHash = anchor?.hash ?? GENESIS
+      let afterSeq: string | undefined = anchor?.seq
+      let checked = 0
+      for (;;) {
+        const rows = await uow.read.auditLog.walk(afterSeq, 1000)
+        for (const row of rows) {
+          checked++
+          if (!sameHash(row.prev_hash, prevHash) || !sameHash(row.hash, hashOf(prevHash, row))) {
+            return { ok: false, checked, first_bad_id: row.id }
+          }
+          prevHash = row.hash
+          afterSeq = row.seq
+        }
+        if (rows.length < 1000) return { ok: true, checked }
+      }
+    },
+
+    async list(filter: AuditLogFilter): Promise<AuditLogRow[]> {
+      return uow.read.auditLog.list(filter)
+    },
+
+    /** Deletes entries older than `days` from the oldest end, keeping the chain verifiable. */
+    async prune(days: number): Promise<{ deleted: number }> {
+      const before = new Date(clock.now().getTime() - days * 86_400_000)
+      return uow.run(async (repos) => {
+        await repos.auditLog.lockChain()
+        const last = await repos.auditLog.pruneBefore(before)
+        if (!last) return { deleted: 0 }
+        await repos.auditLog.setAnchor({ seq: last.seq, hash: last.hash, pruned_at: clock.now() })
+        return { deleted: last.count }
+      })
+    },
+  }
+}
+
+export type AuditService = ReturnType<typeof createAuditService>
