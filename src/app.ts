@@ -5,7 +5,9 @@ import type { KitsuneApp } from './http/app-types.js'
 import { registerAuthenticate } from './http/plugins/authenticate.js'
 import { registerErrorHandler } from './http/plugins/error-handler.js'
 import { registerOpenApi } from './http/plugins/openapi.js'
+import { registerRateLimits } from './http/plugins/rate-limit.js'
 import { registerRequestLog, requestIdFrom } from './http/plugins/request-log.js'
+import { registerSecurity } from './http/plugins/security.js'
 import { createValidatorCompiler } from './http/plugins/validation.js'
 import { adminAuditLogRoutes } from './http/routes/admin/audit-log.routes.js'
 import { adminRoleRoutes } from './http/routes/admin/roles.routes.js'
@@ -74,6 +76,8 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
     return payload
   })
   registerRequestLog(app)
+  await registerSecurity(app, config)
+  if (config.rateLimitEnabled) registerRateLimits(app, kitsune.store, config.rateLimits)
   registerAuthenticate(app, kitsune.services.auth, kitsune.services.rbac)
   await registerOpenApi(app, config.publicUrl)
 

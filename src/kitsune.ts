@@ -14,6 +14,7 @@ import { createAuthStateService } from './services/auth-state.service.js'
 import { createBootstrapService } from './services/bootstrap.service.js'
 import { createHealthService } from './services/health.service.js'
 import { createRbacService } from './services/rbac.service.js'
+import { createLoginThrottle } from './services/login-throttle.service.js'
 import { createSessionService } from './services/session.service.js'
 import { createSigningKeyService } from './services/signing-key.service.js'
 import { createUserService } from './services/user.service.js'
@@ -90,6 +91,12 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       audit,
       auth: createAuthService({
         audit,
+        throttle: createLoginThrottle({
+          store,
+          clock,
+          maxFailuresPerHour: config.loginMaxFailuresPerHour,
+          enabled: config.rateLimitEnabled,
+        }),
         uow,
         hasher,
         accessTokens,

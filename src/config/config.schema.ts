@@ -23,6 +23,14 @@ export interface JwtConfig {
   readonly refreshTokenTtlSeconds: number
 }
 
+export interface RateLimitPolicy {
+  readonly max: number
+  readonly windowSeconds: number
+}
+
+/** Per-IP request limits by name; `global` applies to every route except health checks. */
+export type RateLimitName = 'global' | 'login' | 'register' | 'refresh' | 'forgot' | 'mfa'
+
 export interface Config {
   readonly nodeEnv: NodeEnv
   readonly host: string
@@ -39,6 +47,9 @@ export interface Config {
   /** As Fastify's `trustProxy`: false, true, a hop count, or a list of addresses/CIDRs. */
   readonly trustProxy: boolean | number | readonly string[]
   readonly rateLimitEnabled: boolean
+  readonly rateLimits: Readonly<Record<RateLimitName, RateLimitPolicy>>
+  /** Wrong passwords one account may take per hour, from every IP together, before it waits out the hour. */
+  readonly loginMaxFailuresPerHour: number
   readonly smtpUrl: string | undefined
   readonly mailFrom: string
   readonly admin: { readonly email: string; readonly password: string } | undefined
@@ -70,6 +81,13 @@ export const CONFIG_VARIABLES = [
   'CORS_ORIGINS',
   'TRUST_PROXY',
   'RATE_LIMIT_ENABLED',
+  'RATE_LIMIT_GLOBAL',
+  'RATE_LIMIT_LOGIN',
+  'RATE_LIMIT_REGISTER',
+  'RATE_LIMIT_REFRESH',
+  'RATE_LIMIT_FORGOT',
+  'RATE_LIMIT_MFA',
+  'LOGIN_MAX_FAILURES_PER_HOUR',
   'SMTP_URL',
   'MAIL_FROM',
   'ADMIN_EMAIL',

@@ -3,7 +3,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseDurationSeconds } from '../lib/duration.js'
-import type { Config, DatabaseConfig, Environment, JwtAlgorithm, NodeEnv } from './config.schema.js'
+import type {
+  Config,
+  DatabaseConfig,
+  Environment,
+  JwtAlgorithm,
+  NodeEnv,
+  RateLimitName,
+  RateLimitPolicy,
+} from './config.schema.js'
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -14,6 +22,15 @@ export class ConfigError extends Error {
 
 const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256']
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+/** Defaults per IP: generous for people, tight for password guessing and sign-up floods. */
+const RATE_LIMIT_DEFAULTS: Record<RateLimitName, string> = {
+  global: '1200/1m',
+  login: '10/1m',
+  register: '20/1h',
+  refresh: '120/1m',
+  forgot: '5/1h',
+  mfa: '10/1m',
+}
 const PLACEHOLDER_SECRETS = new Set(['changeme', 'change-me', 'changethis', 'secret', 'please-change-me'])
 
 export interface LoadConfigOptions {
@@ -122,6 +139,22 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
       problems.push(`CORS_ORIGINS entry ${origin} must be an exact origin like https://app.example.com`)
   }
 
+  const rateLimit = (name: RateLimitName): RateLimitPolicy => {
+    const variable = `RATE_LIMIT_${name.toUpperCase()}`
+    const raw = get(variable) ?? RATE_LIMIT_DEFAULTS[name]
+    const [count, window] = raw.split('/')
+    const max = Number(count)
+    const windowSeconds = window === undefined ? undefined : parseDurationSeconds(window)
+    if (!Number.isInteger(max) || max < 1 || windowSeconds === undefined) {
+      problems.push(`${variable} must look like 10/1m (requests per duration)`)
+      return { max: 1, windowSeconds: 60 }
+    }
+    return { max, windowSeconds }
+  }
+  const rateLimits = Object.fromEntries(
+    (Object.keys(RATE_LIMIT_DEFAULTS) as RateLimitName[]).map((name) => [name, rateLimit(name)]),
+  ) as Record<RateLimitName, RateLimitPolicy>
+
   const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems)
 
   const adminEmail = get('ADMIN_EMAIL')
@@ -156,6 +189,8 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
     corsOrigins,
     trustProxy,
     rateLimitEnabled: bool('RATE_LIMIT_ENABLED', true),
+    rateLimits,
+    loginMaxFailuresPerHour: int('LOGIN_MAX_FAILURES_PER_HOUR', 50, 5, 100),
     smtpUrl: url('SMTP_URL', undefined, ['smtp:', 'smtps:'], 'smtp://user:pass@host:port or smtps://…'),
     mailFrom: get('MAIL_FROM') ?? 'Kitsune <no-reply@localhost>',
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,

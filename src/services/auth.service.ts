@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { AccessTokens } from '../auth/access-tokens.js'
 import type { PasswordHasher } from '../auth/password-hasher.js'
+import { assertAcceptablePassword } from '../auth/password-policy.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError, validationError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
@@ -9,6 +10,7 @@ import type { Repositories } from '../repositories/repositories.js'
 import type { UserRecord } from '../repositories/user.repository.js'
 import type { AuditService } from './audit.service.js'
 import type { AuthStateService } from './auth-state.service.js'
+import type { LoginThrottle } from './login-throttle.service.js'
 import type { Principal, RequestContext } from './request-context.js'
 import { issueTokenPair, type TokenPair } from './token-pair.js'
 
@@ -31,10 +33,11 @@ export function createAuthService(deps: {
   accessTokens: AccessTokens
   authState: AuthStateService
   audit: AuditService
+  throttle: LoginThrottle
   clock: Clock
   refreshTokenTtlSeconds: number
 }) {
-  const { uow, hasher, accessTokens, authState, audit, clock, refreshTokenTtlSeconds } = deps
+  const { uow, hasher, accessTokens, authState, audit, throttle, clock, refreshTokenTtlSeconds } = deps
 
   return {
     async register(
@@ -42,6 +45,7 @@ export function createAuthService(deps: {
       ctx: RequestContext,
     ): Promise<UserRecord> {
       const email = requireEmail(input.email)
+      assertAcceptablePassword(normalizePassword(input.password), email)
       const fullName = input.full_name?.trim() || null
       // Hash before the transaction: no row lock or connection is held during the slow part.
       const passwordHash = await hasher.hash(normalizePassword(input.password))
@@ -76,15 +80,18 @@ export function createAuthService(deps: {
      */
     async login(input: { email: string; password: string }, ctx: RequestContext): Promise<TokenPair> {
       const email = normalizeEmail(input.email)
+      const account = email ?? input.email.trim().toLowerCase().slice(0, 254)
+      await throttle.check(account, ctx.ip)
       const password = normalizePassword(input.password)
       const credentials = email ? await uow.read.users.findCredentialsByEmail(email) : undefined
       if (!credentials) {
         await hasher.verifyDummy(password)
-        return this.loginFailed(null, email ?? input.email.slice(0, 254), 'unknown_email', ctx)
+        return this.loginFailed(null, account, 'unknown_email', ctx)
       }
       const ok = await hasher.verify(credentials.password_hash, password)
-      if (!ok) await this.loginFailed(credentials.id, email as string, 'bad_password', ctx)
-      if (!credentials.is_active) await this.loginFailed(credentials.id, email as string, 'inactive', ctx)
+      if (!ok) await this.loginFailed(credentials.id, account, 'bad_password', ctx)
+      if (!credentials.is_active) await this.loginFailed(credentials.id, account, 'inactive', ctx)
+      await throttle.succeeded(account, ctx.ip)
       return this.openSession(credentials.id, ctx, 'password')
     },
 
@@ -95,6 +102,7 @@ export function createAuthService(deps: {
       reason: string,
       ctx: RequestContext,
     ): Promise<never> {
+      await throttle.failed(email, ctx.ip)
       await audit.recordAlone(ctx, {
         action: 'user.login_failed',
         actorId: userId,

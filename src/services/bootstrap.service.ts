@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { PasswordHasher } from '../auth/password-hasher.js'
+import { assertAcceptablePassword } from '../auth/password-policy.js'
 import { ADMIN_ROLE, USER_ROLE } from '../auth/permissions.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import type { Clock } from '../lib/clock.js'
@@ -31,6 +32,7 @@ export function createBootstrapService(deps: {
     ): Promise<{ result: EnsureAdminResult; userId: string }> {
       const email = requireEmail(rawEmail)
       const existing = await uow.read.users.findCredentialsByEmail(email)
+      if (!existing) assertAcceptablePassword(normalizePassword(password), email)
       const passwordHash = existing ? undefined : await hasher.hash(normalizePassword(password))
       return uow.run(async (repos, tx) => {
         await repos.roles.lockAdminInvariant()

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { PasswordHasher } from '../auth/password-hasher.js'
+import { assertAcceptablePassword } from '../auth/password-policy.js'
 import { ADMIN_ROLE, USER_ROLE } from '../auth/permissions.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError, validationError } from '../errors/app-error.js'
@@ -89,6 +90,7 @@ export function createUserAdminService(deps: {
       ctx: RequestContext,
     ): Promise<UserRecord> {
       const email = requireEmail(input.email)
+      assertAcceptablePassword(normalizePassword(input.password), email)
       const passwordHash = await hasher.hash(normalizePassword(input.password))
       const now = clock.now()
       return uow.run(async (repos, tx) => {

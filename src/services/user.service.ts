@@ -1,4 +1,5 @@
 import type { PasswordHasher } from '../auth/password-hasher.js'
+import { assertAcceptablePassword } from '../auth/password-policy.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
@@ -62,6 +63,8 @@ export function createUserService(deps: {
       ctx: RequestContext,
     ): Promise<void> {
       await checkPassword(principal.userId, input.current_password)
+      const { email } = await uow.read.users.getById(principal.userId)
+      assertAcceptablePassword(normalizePassword(input.new_password), email, '/new_password')
       const passwordHash = await hasher.hash(normalizePassword(input.new_password))
       const now = clock.now()
       await uow.run(async (repos, tx) => {

@@ -40,6 +40,13 @@ export async function buildTestApp(
     LOG_LEVEL: 'debug',
     PUBLIC_URL: 'http://kitsune.test',
     KITSUNE_DATA_DIR: '/nonexistent-kitsune-test-data',
+    // Suites make many requests from one address; the rate-limit tests set their own limits.
+    RATE_LIMIT_GLOBAL: '100000/1m',
+    RATE_LIMIT_LOGIN: '100000/1m',
+    RATE_LIMIT_REGISTER: '100000/1m',
+    RATE_LIMIT_REFRESH: '100000/1m',
+    RATE_LIMIT_FORGOT: '100000/1m',
+    RATE_LIMIT_MFA: '100000/1m',
     ...provisioned.env,
     ...options.env,
   })

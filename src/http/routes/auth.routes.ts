@@ -16,6 +16,7 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
   const { auth, sessions } = kitsune.services
 
   app.post('/register', {
+    config: { rateLimit: 'register' },
     schema: {
       tags,
       summary: 'Create an account',
@@ -27,6 +28,7 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
   })
 
   app.post('/login', {
+    config: { rateLimit: 'login' },
     schema: {
       tags,
       summary: 'Log in with e-mail and password',
@@ -38,6 +40,7 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
   })
 
   app.post('/token', {
+    config: { rateLimit: 'login' },
     schema: {
       tags,
       summary: 'OAuth2 token endpoint (password and refresh_token grants)',
@@ -67,6 +70,7 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
   })
 
   app.post('/refresh', {
+    config: { rateLimit: 'refresh' },
     schema: {
       tags,
       summary: 'Rotate a refresh token for a new token pair',

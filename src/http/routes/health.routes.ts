@@ -16,6 +16,7 @@ const Readiness = Type.Object({
 export async function healthRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
   app.get('/live', {
     logLevel: 'warn',
+    config: { rateLimit: false },
     schema: {
       tags: ['operations'],
       summary: 'The process is up',
@@ -25,6 +26,7 @@ export async function healthRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<v
   })
 
   app.get('/ready', {
+    config: { rateLimit: false },
     schema: {
       tags: ['operations'],
       summary: 'Database, Redis and migrations are ready (503 names what is not)',
