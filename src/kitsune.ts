@@ -13,12 +13,13 @@ import { createAuthService } from './services/auth.service.js'
 import { createAuthStateService } from './services/auth-state.service.js'
 import { createBootstrapService } from './services/bootstrap.service.js'
 import { createHealthService } from './services/health.service.js'
-import { createRbacService } from './services/rbac.service.js'
 import { createLoginThrottle } from './services/login-throttle.service.js'
+import { createRbacService } from './services/rbac.service.js'
 import { createSessionService } from './services/session.service.js'
 import { createSigningKeyService } from './services/signing-key.service.js'
 import { createUserService } from './services/user.service.js'
 import { createUserAdminService } from './services/user-admin.service.js'
+import { createUserImportService } from './services/user-import.service.js'
 import { createMemoryStore } from './stores/memory-store.js'
 import { createRedisStore } from './stores/redis-store.js'
 import type { Store } from './stores/store.js'
@@ -62,7 +63,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
     const uow = createUnitOfWork(database.db, createRepositories, (error) =>
       logger.error({ err: error }, 'after-commit task failed'),
     )
-    const hasher = options.hasher ?? createPasswordHasher()
+    const hasher = options.hasher ?? createPasswordHasher(config.argon2)
     const secretBox = createSecretBox(config.secretKey)
     const keys = createSigningKeyService({ uow, secretBox, jwt: config.jwt, clock })
     await keys.init()
@@ -115,6 +116,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       users: createUserService({ uow, hasher, authState, audit, clock }),
       rbac: createRbacService({ uow, store, authState, audit }),
       userAdmin: createUserAdminService({ uow, hasher, authState, audit, clock }),
+      userImport: createUserImportService({ uow, audit, clock }),
       bootstrap: createBootstrapService({ uow, hasher, authState, audit, clock }),
       keys,
       health: createHealthService({ database, store }),

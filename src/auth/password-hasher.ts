@@ -1,28 +1,48 @@
 import { randomBytes } from 'node:crypto'
 import { hash, verify } from '@node-rs/argon2'
+import bcrypt from 'bcrypt'
 
 /** OWASP Password Storage cheat sheet, argon2id minimum: m=19 MiB, t=2, p=1. */
 export const ARGON2_OWASP = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
 
+export interface Argon2Params {
+  readonly memoryCost: number
+  readonly timeCost: number
+  readonly parallelism: number
+}
+
 // @node-rs/argon2 exports Algorithm as a const enum; 2 is Argon2id.
 const ARGON2ID = 2
+const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/
+const ARGON2ID_HASH = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>
-  /** Constant-time comparison inside argon2; false (never a throw) for a malformed hash. */
+  /**
+   * Constant-time comparison inside argon2 (or bcrypt, for imported legacy hashes); false (never a
+   * throw) for a malformed hash.
+   */
   verify(passwordHash: string, password: string): Promise<boolean>
   /** Spends the same time as a real verification, for accounts that do not exist. */
   verifyDummy(password: string): Promise<void>
+  /** True for legacy bcrypt hashes and argon2id hashes weaker than the configured parameters. */
+  needsRehash(passwordHash: string): boolean
 }
 
-export function createPasswordHasher(params: typeof ARGON2_OWASP = ARGON2_OWASP): PasswordHasher {
+/** Whether a stored hash is one Kitsune can verify (argon2id, or bcrypt from the Python design). */
+export function isSupportedHash(passwordHash: string): boolean {
+  return BCRYPT.test(passwordHash) || ARGON2ID_HASH.test(passwordHash)
+}
+
+export function createPasswordHasher(params: Argon2Params = ARGON2_OWASP): PasswordHasher {
   const options = { algorithm: ARGON2ID, ...params }
   let dummyHash: Promise<string> | undefined
   const hasher: PasswordHasher = {
-    // The native binding runs on the libuv thread pool: the event loop keeps serving.
+    // The native bindings run on the libuv thread pool: the event loop keeps serving.
     hash: (password) => hash(password, options),
     async verify(passwordHash, password) {
       try {
+        if (BCRYPT.test(passwordHash)) return await bcrypt.compare(password, passwordHash)
         return await verify(passwordHash, password)
       } catch {
         return false
@@ -31,6 +51,16 @@ export function createPasswordHasher(params: typeof ARGON2_OWASP = ARGON2_OWASP)
     async verifyDummy(password) {
       dummyHash ??= hash(randomBytes(32).toString('base64url'), options)
       await hasher.verify(await dummyHash, password)
+    },
+    needsRehash(passwordHash) {
+      const match = ARGON2ID_HASH.exec(passwordHash)
+      if (!match) return true
+      const [, m, t, p] = match.map(Number)
+      return (
+        (m as number) < params.memoryCost ||
+        (t as number) < params.timeCost ||
+        (p as number) < params.parallelism
+      )
     },
   }
   return hasher

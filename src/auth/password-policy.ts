@@ -18,7 +18,11 @@ function commonPasswords(): Set<string> {
 }
 
 /** Throws a 422 on `field` when a new password is too common or is the account's e-mail. */
-export function assertAcceptablePassword(password: string, email: string | undefined, field = '/password'): void {
+export function assertAcceptablePassword(
+  password: string,
+  email: string | undefined,
+  field = '/password',
+): void {
   const lowered = password.toLowerCase()
   if (commonPasswords().has(lowered)) {
     throw validationError(field, 'is one of the most commonly used passwords; choose another')

@@ -7,12 +7,14 @@ import { createAdminCommand } from './commands/create-admin.command.js'
 import { keysRotateCommand } from './commands/keys-rotate.command.js'
 import { migrateCommand } from './commands/migrate.command.js'
 import { serveCommand } from './commands/serve.command.js'
+import { usersImportCommand } from './commands/users-import.command.js'
 
 const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   migrate: migrateCommand,
   'keys rotate': keysRotateCommand,
   'users create-admin': createAdminCommand,
+  'users import': usersImportCommand,
   'audit verify': auditVerifyCommand,
   'audit prune': auditPruneCommand,
 }

@@ -50,6 +50,8 @@ export interface Config {
   readonly rateLimits: Readonly<Record<RateLimitName, RateLimitPolicy>>
   /** Wrong passwords one account may take per hour, from every IP together, before it waits out the hour. */
   readonly loginMaxFailuresPerHour: number
+  /** argon2id cost; raising it re-hashes each password at its owner's next login. */
+  readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number }
   readonly smtpUrl: string | undefined
   readonly mailFrom: string
   readonly admin: { readonly email: string; readonly password: string } | undefined
@@ -88,6 +90,9 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_FORGOT',
   'RATE_LIMIT_MFA',
   'LOGIN_MAX_FAILURES_PER_HOUR',
+  'ARGON2_MEMORY_KIB',
+  'ARGON2_TIME_COST',
+  'ARGON2_PARALLELISM',
   'SMTP_URL',
   'MAIL_FROM',
   'ADMIN_EMAIL',

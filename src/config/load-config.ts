@@ -191,6 +191,12 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
     rateLimitEnabled: bool('RATE_LIMIT_ENABLED', true),
     rateLimits,
     loginMaxFailuresPerHour: int('LOGIN_MAX_FAILURES_PER_HOUR', 50, 5, 100),
+    // Never below OWASP's argon2id minimum (m=19456 KiB, t=2, p=1).
+    argon2: {
+      memoryCost: int('ARGON2_MEMORY_KIB', 19_456, 19_456, 4_194_304),
+      timeCost: int('ARGON2_TIME_COST', 2, 2, 100),
+      parallelism: int('ARGON2_PARALLELISM', 1, 1, 16),
+    },
     smtpUrl: url('SMTP_URL', undefined, ['smtp:', 'smtps:'], 'smtp://user:pass@host:port or smtps://…'),
     mailFrom: get('MAIL_FROM') ?? 'Kitsune <no-reply@localhost>',
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,

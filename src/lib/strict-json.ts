@@ -34,7 +34,8 @@ function checkStructure(text: string): void {
     const ch = text[i]
     if (ch === '{' || ch === '[') {
       stack.push(ch === '{' ? new Set() : null)
-      if (stack.length > MAX_JSON_DEPTH) throw new StrictJsonError(`the body nests deeper than ${MAX_JSON_DEPTH} levels`)
+      if (stack.length > MAX_JSON_DEPTH)
+        throw new StrictJsonError(`the body nests deeper than ${MAX_JSON_DEPTH} levels`)
     } else if (ch === '}' || ch === ']') {
       stack.pop()
     } else if (ch === '"') {

@@ -127,6 +127,16 @@ export function createUserRepository(db: Executor) {
         .execute()
     },
 
+    /** Stores a stronger hash of the same password (not a password change: sessions stay). */
+    async replaceHash(id: string, oldHash: string, newHash: string): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ password_hash: newHash })
+        .where('id', '=', id)
+        .where('password_hash', '=', oldHash)
+        .execute()
+    },
+
     async delete(id: string): Promise<boolean> {
       const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
       return result.numDeletedRows > 0n

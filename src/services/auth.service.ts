@@ -92,6 +92,11 @@ export function createAuthService(deps: {
       if (!ok) await this.loginFailed(credentials.id, account, 'bad_password', ctx)
       if (!credentials.is_active) await this.loginFailed(credentials.id, account, 'inactive', ctx)
       await throttle.succeeded(account, ctx.ip)
+      if (hasher.needsRehash(credentials.password_hash)) {
+        // Imported bcrypt hashes and older argon2 parameters are upgraded while we hold the password.
+        const upgraded = await hasher.hash(password)
+        await uow.read.users.replaceHash(credentials.id, credentials.password_hash, upgraded)
+      }
       return this.openSession(credentials.id, ctx, 'password')
     },
 

@@ -16,7 +16,12 @@ const IP_ACCOUNT_MAX_FAILURES = 10
  * slow a victim's login down but never lock them out for good. A success clears the account's
  * counters. Unknown e-mails are throttled exactly like real ones, so the answers leak nothing.
  */
-export function createLoginThrottle(deps: { store: Store; clock: Clock; maxFailuresPerHour: number; enabled: boolean }) {
+export function createLoginThrottle(deps: {
+  store: Store
+  clock: Clock
+  maxFailuresPerHour: number
+  enabled: boolean
+}) {
   const { store, clock, maxFailuresPerHour, enabled } = deps
   const keys = (email: string, ip: string) => ({
     failures: `bf:n:${email}`,
@@ -43,7 +48,10 @@ export function createLoginThrottle(deps: { store: Store; clock: Clock; maxFailu
       const [accountLock, ipLock] = await store.mget([k.lock, k.ipLock])
       const wait = Math.max(retryAfter(accountLock) ?? 0, retryAfter(ipLock) ?? 0)
       if (wait > 0) {
-        throw new AppError('RATE_LIMITED', { detail: `too many failed logins; try again in ${wait} seconds`, retryAfter: wait })
+        throw new AppError('RATE_LIMITED', {
+          detail: `too many failed logins; try again in ${wait} seconds`,
+          retryAfter: wait,
+        })
       }
     },
 

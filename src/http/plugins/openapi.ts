@@ -35,6 +35,10 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   })
   // staticCSP gives the documentation pages their own CSP (hashes of its inline scripts).
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { persistAuthorization: false } })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { persistAuthorization: false },
+  })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 }

@@ -4,7 +4,13 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../config/config.schema.js'
 import { parseStrictJson, StrictJsonError } from '../../lib/strict-json.js'
 
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset']
+const EXPOSED_HEADERS = [
+  'x-request-id',
+  'retry-after',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+]
 
 /**
  * CORS for the configured exact origins only (credentials included, for those origins alone),
@@ -14,7 +20,8 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   const allowed = new Set(config.corsOrigins)
   await app.register(cors, {
     // An origin not on the list gets no CORS headers at all, so a browser refuses the response.
-    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+    origin: (origin, callback) =>
+      callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
     credentials: true,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
@@ -27,7 +34,12 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     global: true,
     contentSecurityPolicy: {
       useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+      directives: {
+        defaultSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+      },
     },
     hsts: config.publicUrl.startsWith('https://') ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'no-referrer' },
@@ -41,7 +53,10 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
       done(null, parseStrictJson(body as Buffer))
     } catch (error) {
       const message = error instanceof StrictJsonError ? error.message : 'the body is not valid JSON'
-      done(Object.assign(new Error(message), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined)
+      done(
+        Object.assign(new Error(message), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
+        undefined,
+      )
     }
   })
 }
