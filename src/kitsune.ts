@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { createAccessTokens } from './auth/access-tokens.js'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.js'
 import { createSecretBox } from './auth/secret-box.js'
@@ -6,12 +7,15 @@ import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createUnitOfWork } from './db/unit-of-work.js'
 import { type Clock, systemClock } from './lib/clock.js'
+import { createMailer, type Mailer } from './mail/mailer.js'
+import { createTemplates } from './mail/templates.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { createRepositories } from './repositories/repositories.js'
 import { createAuditService } from './services/audit.service.js'
 import { createAuthService } from './services/auth.service.js'
 import { createAuthStateService } from './services/auth-state.service.js'
 import { createBootstrapService } from './services/bootstrap.service.js'
+import { createEmailFlowsService } from './services/email-flows.service.js'
 import { createHealthService } from './services/health.service.js'
 import { createLoginThrottle } from './services/login-throttle.service.js'
 import { createRbacService } from './services/rbac.service.js'
@@ -30,6 +34,7 @@ export interface KitsuneOptions {
   /** Apply pending migrations at start (default true). */
   readonly migrate?: boolean
   readonly hasher?: PasswordHasher
+  readonly mailer?: Mailer
 }
 
 /**
@@ -82,16 +87,40 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       clock,
       accessTokenTtlSeconds: config.jwt.accessTokenTtlSeconds,
     })
+    const mailer =
+      options.mailer ??
+      createMailer({
+        smtpUrl: config.smtpUrl,
+        from: config.mailFrom,
+        logger: logger.child({ component: 'mail' }),
+        outboxDir: config.nodeEnv === 'development' ? join(config.dataDir, 'outbox') : undefined,
+        logBodies: config.nodeEnv !== 'production',
+      })
     const audit = createAuditService({
       uow,
       secretKey: config.secretKey,
       clock,
       logger: logger.child({ component: 'audit' }),
     })
+    const emailFlows = createEmailFlowsService({
+      uow,
+      hasher,
+      authState,
+      audit,
+      mailer,
+      templates: createTemplates(config.publicUrl),
+      store,
+      clock,
+      passwordResetTtlSeconds: config.passwordResetTtlSeconds,
+      emailVerificationTtlSeconds: config.emailVerificationTtlSeconds,
+    })
     const services = {
       audit,
+      emailFlows,
       auth: createAuthService({
         audit,
+        emailFlows,
+        requireEmailVerification: config.requireEmailVerification,
         throttle: createLoginThrottle({
           store,
           clock,
@@ -134,9 +163,11 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       logger,
       database,
       store: openStore,
+      mailer,
       services,
       async close() {
         keys.close()
+        await mailer.close()
         await openStore.close()
         await database.close()
       },

@@ -53,6 +53,10 @@ export interface Config {
   /** argon2id cost; raising it re-hashes each password at its owner's next login. */
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number }
   readonly smtpUrl: string | undefined
+  readonly passwordResetTtlSeconds: number
+  readonly emailVerificationTtlSeconds: number
+  /** Unverified accounts cannot log in (403 after the password checked out). */
+  readonly requireEmailVerification: boolean
   readonly mailFrom: string
   readonly admin: { readonly email: string; readonly password: string } | undefined
   readonly log: { readonly level: string; readonly format: 'json' | 'pretty' }
@@ -95,6 +99,9 @@ export const CONFIG_VARIABLES = [
   'ARGON2_PARALLELISM',
   'SMTP_URL',
   'MAIL_FROM',
+  'PASSWORD_RESET_TTL',
+  'EMAIL_VERIFICATION_TTL',
+  'REQUIRE_EMAIL_VERIFICATION',
   'ADMIN_EMAIL',
   'ADMIN_PASSWORD',
   'LOG_LEVEL',

@@ -88,6 +88,17 @@ export interface AuditAnchorTable {
   pruned_at: Timestamp
 }
 
+export type EmailTokenPurpose = 'password_reset' | 'email_verification'
+
+export interface EmailTokensTable {
+  token_hash: string
+  user_id: string
+  purpose: EmailTokenPurpose
+  created_at: Timestamp
+  expires_at: Timestamp
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
 export interface Database {
   users: UsersTable
   roles: RolesTable
@@ -98,6 +109,7 @@ export interface Database {
   role_permissions: RolePermissionsTable
   audit_logs: AuditLogsTable
   audit_anchor: AuditAnchorTable
+  email_tokens: EmailTokensTable
 }
 
 export type UserRow = Selectable<UsersTable>

@@ -15,6 +15,12 @@ export const ERROR_CODES = {
   INVALID_TOKEN: { status: 401, slug: 'invalid-token', title: 'Invalid or expired token' },
   ACCOUNT_DISABLED: { status: 401, slug: 'invalid-credentials', title: 'Invalid credentials' },
   FORBIDDEN: { status: 403, slug: 'forbidden', title: 'Forbidden' },
+  EMAIL_NOT_VERIFIED: { status: 403, slug: 'email-not-verified', title: 'E-mail address not verified' },
+  INVALID_EMAIL_TOKEN: {
+    status: 400,
+    slug: 'invalid-email-token',
+    title: 'The link is invalid, used or expired',
+  },
   NOT_FOUND: { status: 404, slug: 'not-found', title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, slug: 'method-not-allowed', title: 'Method not allowed' },
   EMAIL_TAKEN: { status: 409, slug: 'email-taken', title: 'E-mail address already registered' },

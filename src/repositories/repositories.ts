@@ -1,5 +1,6 @@
 import type { Executor } from '../db/unit-of-work.js'
 import { createAuditLogRepository } from './audit-log.repository.js'
+import { createEmailTokenRepository } from './email-token.repository.js'
 import { createRefreshTokenRepository } from './refresh-token.repository.js'
 import { createRoleRepository } from './role.repository.js'
 import { createSessionRepository } from './session.repository.js'
@@ -15,6 +16,7 @@ export function createRepositories(executor: Executor) {
     signingKeys: createSigningKeyRepository(executor),
     roles: createRoleRepository(executor),
     auditLog: createAuditLogRepository(executor),
+    emailTokens: createEmailTokenRepository(executor),
   }
 }
 

@@ -20,6 +20,7 @@ export interface UserCredentials {
   id: string
   password_hash: string
   is_active: boolean
+  email_verified: boolean
 }
 
 /** What the authentication guard needs to decide whether a token still stands. */
@@ -70,7 +71,7 @@ export function createUserRepository(db: Executor) {
     async findCredentialsByEmail(email: string): Promise<UserCredentials | undefined> {
       return db
         .selectFrom('users')
-        .select(['id', 'password_hash', 'is_active'])
+        .select(['id', 'password_hash', 'is_active', 'email_verified'])
         .where(sql<string>`lower(email)`, '=', email.toLowerCase())
         .executeTakeFirst()
     },
@@ -78,7 +79,7 @@ export function createUserRepository(db: Executor) {
     async findCredentialsById(id: string): Promise<UserCredentials | undefined> {
       return db
         .selectFrom('users')
-        .select(['id', 'password_hash', 'is_active'])
+        .select(['id', 'password_hash', 'is_active', 'email_verified'])
         .where('id', '=', id)
         .executeTakeFirst()
     },

@@ -10,6 +10,7 @@ import type { Repositories } from '../repositories/repositories.js'
 import type { UserRecord } from '../repositories/user.repository.js'
 import type { AuditService } from './audit.service.js'
 import type { AuthStateService } from './auth-state.service.js'
+import type { EmailFlowsService } from './email-flows.service.js'
 import type { LoginThrottle } from './login-throttle.service.js'
 import type { Principal, RequestContext } from './request-context.js'
 import { issueTokenPair, type TokenPair } from './token-pair.js'
@@ -34,10 +35,13 @@ export function createAuthService(deps: {
   authState: AuthStateService
   audit: AuditService
   throttle: LoginThrottle
+  emailFlows: EmailFlowsService
   clock: Clock
   refreshTokenTtlSeconds: number
+  requireEmailVerification: boolean
 }) {
-  const { uow, hasher, accessTokens, authState, audit, throttle, clock, refreshTokenTtlSeconds } = deps
+  const { uow, hasher, accessTokens, authState, audit, throttle, emailFlows, clock, refreshTokenTtlSeconds } =
+    deps
 
   return {
     async register(
@@ -63,6 +67,7 @@ export function createAuthService(deps: {
         })
         await repos.users.addRole(id, DEFAULT_ROLE)
         const user = await repos.users.getById(id)
+        await emailFlows.sendVerificationOnRegister(repos, tx, user)
         await audit.record(repos, tx, ctx, {
           action: 'user.registered',
           actorId: id,
@@ -92,6 +97,12 @@ export function createAuthService(deps: {
       if (!ok) await this.loginFailed(credentials.id, account, 'bad_password', ctx)
       if (!credentials.is_active) await this.loginFailed(credentials.id, account, 'inactive', ctx)
       await throttle.succeeded(account, ctx.ip)
+      // Only after the password checked out, so this answer reveals nothing to a guesser.
+      if (deps.requireEmailVerification && !credentials.email_verified) {
+        throw new AppError('EMAIL_NOT_VERIFIED', {
+          detail: 'confirm your e-mail address with the link we sent, then log in',
+        })
+      }
       if (hasher.needsRehash(credentials.password_hash)) {
         // Imported bcrypt hashes and older argon2 parameters are upgraded while we hold the password.
         const upgraded = await hasher.hash(password)

@@ -49,15 +49,17 @@ export function createSessionService(deps: {
         if (!consumed) {
           const known = await repos.refreshTokens.findByHash(tokenHash)
           if (!known?.consumed_at) return undefined
-          const revoked = await repos.sessions.revoke(known.session_id, 'refresh_token_reused', now)
+          // The owner comes from the session row: revoke() returns nothing when it had already ended.
+          const owner = await repos.sessions.findById(known.session_id)
+          await repos.sessions.revoke(known.session_id, 'refresh_token_reused', now)
           await authState.invalidate(tx, { sessionIds: [known.session_id] })
           await audit.record(repos, tx, ctx, {
             action: 'token.refresh_reused',
-            actorId: revoked?.user_id ?? null,
+            actorId: owner?.user_id ?? null,
             targetType: 'session',
             targetId: known.session_id,
           })
-          return { reused: { sessionId: known.session_id, userId: revoked?.user_id } }
+          return { reused: { sessionId: known.session_id, userId: owner?.user_id } }
         }
         const session = await repos.sessions.findById(consumed.session_id)
         if (!session || session.revoked_at !== null || session.expires_at <= now) return undefined

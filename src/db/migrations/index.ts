@@ -2,10 +2,12 @@ import type { Migration } from 'kysely'
 import * as m0001 from './0001-users-roles-keys.js'
 import * as m0002 from './0002-sessions.js'
 import * as m0003 from './0003-rbac-audit.js'
+import * as m0004 from './0004-email-tokens.js'
 
 /** Static list so the compiled build needs no directory scan. Append only. */
 export const migrations: Record<string, Migration> = {
   '0001-users-roles-keys': m0001,
   '0002-sessions': m0002,
   '0003-rbac-audit': m0003,
+  '0004-email-tokens': m0004,
 }

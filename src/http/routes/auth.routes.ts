@@ -6,14 +6,24 @@ import type { TokenPair as TokenPairBody } from '../../services/token-pair.js'
 import type { KitsuneApp } from '../app-types.js'
 import { contextOf, principalOf } from '../plugins/authenticate.js'
 import { handleError } from '../plugins/error-handler.js'
-import { LoginBody, LogoutBody, RefreshBody, RegisterBody, TokenForm } from '../schemas/auth.schemas.js'
+import {
+  Accepted,
+  ForgotPasswordBody,
+  LoginBody,
+  LogoutBody,
+  RefreshBody,
+  RegisterBody,
+  ResetPasswordBody,
+  TokenForm,
+  VerifyEmailBody,
+} from '../schemas/auth.schemas.js'
 import { problemResponses } from '../schemas/common.schemas.js'
 
 const tags = ['auth']
 const secured = [{ bearer: [] }]
 
 export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
-  const { auth, sessions } = kitsune.services
+  const { auth, sessions, emailFlows } = kitsune.services
 
   app.post('/register', {
     config: { rateLimit: 'register' },
@@ -108,6 +118,67 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
       const { userId } = principalOf(request)
       await sessions.endAllSessions(userId, userId, contextOf(request))
       return reply.code(204).send(null)
+    },
+  })
+
+  app.post('/password/forgot', {
+    config: { rateLimit: 'forgot' },
+    schema: {
+      tags,
+      summary: 'Send a password reset link',
+      description: 'Always 202 with the same body, whether or not the account exists.',
+      body: ForgotPasswordBody,
+      response: { 202: Accepted, ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await emailFlows.forgotPassword(request.body.email, contextOf(request))
+      return reply
+        .code(202)
+        .send({ status: 'accepted', detail: 'If the account exists, a reset link is on its way.' })
+    },
+  })
+
+  app.post('/password/reset', {
+    config: { rateLimit: 'forgot' },
+    schema: {
+      tags,
+      summary: 'Set a new password with a reset token; every session ends',
+      body: ResetPasswordBody,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await emailFlows.resetPassword(request.body.token, request.body.new_password, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.post('/email/verify', {
+    config: { rateLimit: 'forgot' },
+    schema: {
+      tags,
+      summary: 'Confirm an e-mail address',
+      body: VerifyEmailBody,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await emailFlows.verifyEmail(request.body.token, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.post('/email/verify/resend', {
+    config: { auth: true, rateLimit: 'forgot' },
+    schema: {
+      tags,
+      security: secured,
+      summary: 'Send a new verification link',
+      response: { 202: Accepted, ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await emailFlows.resendVerification(principalOf(request))
+      return reply
+        .code(202)
+        .send({ status: 'accepted', detail: 'If the address is not verified yet, a new link is on its way.' })
     },
   })
 }

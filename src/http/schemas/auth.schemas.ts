@@ -54,3 +54,11 @@ export const OAuthError = Type.Object(
   { error: Type.String(), error_description: Type.Optional(Type.String()) },
   { $id: 'OAuthError', description: 'RFC 6749 section 5.2 error' },
 )
+
+export const ForgotPasswordBody = Type.Object({ email: EmailInput }, strict)
+
+export const ResetPasswordBody = Type.Object({ token: OpaqueToken, new_password: NewPassword }, strict)
+
+export const VerifyEmailBody = Type.Object({ token: OpaqueToken }, strict)
+
+export const Accepted = Type.Object({ status: Type.Literal('accepted'), detail: Type.String() })
