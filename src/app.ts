@@ -17,7 +17,7 @@ import { healthRoutes } from './http/routes/health.routes.js'
 import { jwksRoutes } from './http/routes/jwks.routes.js'
 import { meRoutes } from './http/routes/me.routes.js'
 import { RolePublic } from './http/schemas/admin.schemas.js'
-import { OAuthError, TokenPair } from './http/schemas/auth.schemas.js'
+import { MfaChallenge, OAuthError, TokenPair } from './http/schemas/auth.schemas.js'
 import { Problem } from './http/schemas/common.schemas.js'
 import { SessionList, SessionPublic, UserPublic } from './http/schemas/user.schemas.js'
 import type { Kitsune } from './kitsune.js'
@@ -48,6 +48,8 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   app.setValidatorCompiler(createValidatorCompiler())
   registerErrorHandler(app)
 
+  // Bodies are JSON; Fastify's built-in text parser would let a text/plain body reach validation.
+  app.removeContentTypeParser('text/plain')
   // Only the OAuth2 token endpoint takes a form body (RFC 6749); everything else is JSON.
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -66,7 +68,16 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
     },
   )
 
-  for (const schema of [Problem, OAuthError, UserPublic, TokenPair, SessionPublic, SessionList, RolePublic])
+  for (const schema of [
+    Problem,
+    OAuthError,
+    UserPublic,
+    TokenPair,
+    SessionPublic,
+    SessionList,
+    RolePublic,
+    MfaChallenge,
+  ])
     app.addSchema(schema)
 
   let shuttingDown = false

@@ -18,6 +18,7 @@ import { createBootstrapService } from './services/bootstrap.service.js'
 import { createEmailFlowsService } from './services/email-flows.service.js'
 import { createHealthService } from './services/health.service.js'
 import { createLoginThrottle } from './services/login-throttle.service.js'
+import { createMfaService } from './services/mfa.service.js'
 import { createRbacService } from './services/rbac.service.js'
 import { createSessionService } from './services/session.service.js'
 import { createSigningKeyService } from './services/signing-key.service.js'
@@ -102,13 +103,25 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       clock,
       logger: logger.child({ component: 'audit' }),
     })
+    const templates = createTemplates(config.publicUrl)
+    const mfa = createMfaService({
+      uow,
+      secretBox,
+      hasher,
+      audit,
+      mailer,
+      templates,
+      store,
+      clock,
+      issuer: config.mfaIssuer,
+    })
     const emailFlows = createEmailFlowsService({
       uow,
       hasher,
       authState,
       audit,
       mailer,
-      templates: createTemplates(config.publicUrl),
+      templates,
       store,
       clock,
       passwordResetTtlSeconds: config.passwordResetTtlSeconds,
@@ -117,9 +130,11 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
     const services = {
       audit,
       emailFlows,
+      mfa,
       auth: createAuthService({
         audit,
         emailFlows,
+        mfa,
         requireEmailVerification: config.requireEmailVerification,
         throttle: createLoginThrottle({
           store,

@@ -61,6 +61,8 @@ export interface Config {
   readonly admin: { readonly email: string; readonly password: string } | undefined
   readonly log: { readonly level: string; readonly format: 'json' | 'pretty' }
   readonly metricsEnabled: boolean
+  /** Issuer shown in authenticator apps. */
+  readonly mfaIssuer: string
   /** Audit entries older than this many days may be pruned (`kitsune audit prune`); undefined keeps all. */
   readonly auditRetentionDays: number | undefined
 }
@@ -107,6 +109,7 @@ export const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'LOG_FORMAT',
   'METRICS_ENABLED',
+  'MFA_ISSUER',
   'AUDIT_RETENTION_DAYS',
 ] as const
 

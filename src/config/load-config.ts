@@ -73,7 +73,7 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const value = get(name)
     if (value === undefined) return fallback
-    const parsed = Number(value)
+    const parsed = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
       problems.push(`${name} must be an integer from ${min} to ${max}`)
       return fallback
@@ -123,8 +123,9 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
 
   let secretKey = get('SECRET_KEY')
   if (secretKey !== undefined) {
-    if (Buffer.byteLength(secretKey) < 32) problems.push('SECRET_KEY must be at least 32 characters')
-    else if (PLACEHOLDER_SECRETS.has(secretKey.toLowerCase())) problems.push('SECRET_KEY is a placeholder')
+    if (PLACEHOLDER_SECRETS.has(secretKey.toLowerCase()))
+      problems.push('SECRET_KEY is a placeholder: generate one')
+    else if (Buffer.byteLength(secretKey) < 32) problems.push('SECRET_KEY must be at least 32 characters')
   } else if (production) {
     problems.push('SECRET_KEY is required when NODE_ENV=production')
   }
@@ -205,6 +206,7 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
     log: { level: logLevel, format: logFormatRaw === 'pretty' ? 'pretty' : 'json' },
     metricsEnabled: bool('METRICS_ENABLED', true),
+    mfaIssuer: get('MFA_ISSUER') ?? 'Kitsune',
     auditRetentionDays:
       get('AUDIT_RETENTION_DAYS') === undefined ? undefined : int('AUDIT_RETENTION_DAYS', 0, 1, 36_500),
   }
@@ -222,6 +224,10 @@ function parseDatabase(raw: string | undefined, dataDir: string, problems: strin
   if (raw === undefined) return fallback
   if (raw === 'pglite://memory') return { kind: 'pglite' as const, url: undefined, pgliteDataDir: 'memory' }
   if (raw.startsWith('pglite://')) {
+    if (raw.length === 'pglite://'.length) {
+      problems.push('DATABASE_URL must be postgres://… or pglite://… (pglite:// needs a directory or memory)')
+      return fallback
+    }
     return { kind: 'pglite' as const, url: undefined, pgliteDataDir: resolve(raw.slice('pglite://'.length)) }
   }
   try {
@@ -263,10 +269,16 @@ function isExactOrigin(origin: string): boolean {
 /** Outside production, a random SECRET_KEY is generated once into the data directory and reused. */
 function developmentSecretKey(dataDir: string): string {
   const file = join(dataDir, 'secret.key')
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
   mkdirSync(dataDir, { recursive: true })
-  const key = randomBytes(32).toString('base64url')
-  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' })
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' })
+  } catch (error) {
+    // Already there (or written by a process starting at the same moment): use it.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  const key = readFileSync(file, 'utf8').trim()
+  if (Buffer.byteLength(key) < 32)
+    throw new ConfigError([`SECRET_KEY file ${file} is empty or too short: delete it or set SECRET_KEY`])
   return key
 }
 

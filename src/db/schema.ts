@@ -99,6 +99,21 @@ export interface EmailTokensTable {
   used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
+export interface MfaTotpTable {
+  user_id: string
+  secret_enc: string
+  created_at: Timestamp
+  confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  last_used_step: ColumnType<string | null, number | string | null | undefined, number | string | null>
+}
+
+export interface MfaRecoveryCodesTable {
+  user_id: string
+  code_hash: string
+  created_at: Timestamp
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
 export interface Database {
   users: UsersTable
   roles: RolesTable
@@ -110,6 +125,8 @@ export interface Database {
   audit_logs: AuditLogsTable
   audit_anchor: AuditAnchorTable
   email_tokens: EmailTokensTable
+  mfa_totp: MfaTotpTable
+  mfa_recovery_codes: MfaRecoveryCodesTable
 }
 
 export type UserRow = Selectable<UsersTable>

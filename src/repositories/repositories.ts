@@ -1,6 +1,7 @@
 import type { Executor } from '../db/unit-of-work.js'
 import { createAuditLogRepository } from './audit-log.repository.js'
 import { createEmailTokenRepository } from './email-token.repository.js'
+import { createMfaRepository } from './mfa.repository.js'
 import { createRefreshTokenRepository } from './refresh-token.repository.js'
 import { createRoleRepository } from './role.repository.js'
 import { createSessionRepository } from './session.repository.js'
@@ -17,6 +18,7 @@ export function createRepositories(executor: Executor) {
     roles: createRoleRepository(executor),
     auditLog: createAuditLogRepository(executor),
     emailTokens: createEmailTokenRepository(executor),
+    mfa: createMfaRepository(executor),
   }
 }
 

@@ -21,6 +21,7 @@ export interface UserCredentials {
   password_hash: string
   is_active: boolean
   email_verified: boolean
+  mfa_enabled: boolean
 }
 
 /** What the authentication guard needs to decide whether a token still stands. */
@@ -71,7 +72,7 @@ export function createUserRepository(db: Executor) {
     async findCredentialsByEmail(email: string): Promise<UserCredentials | undefined> {
       return db
         .selectFrom('users')
-        .select(['id', 'password_hash', 'is_active', 'email_verified'])
+        .select(['id', 'password_hash', 'is_active', 'email_verified', 'mfa_enabled'])
         .where(sql<string>`lower(email)`, '=', email.toLowerCase())
         .executeTakeFirst()
     },
@@ -79,7 +80,7 @@ export function createUserRepository(db: Executor) {
     async findCredentialsById(id: string): Promise<UserCredentials | undefined> {
       return db
         .selectFrom('users')
-        .select(['id', 'password_hash', 'is_active', 'email_verified'])
+        .select(['id', 'password_hash', 'is_active', 'email_verified', 'mfa_enabled'])
         .where('id', '=', id)
         .executeTakeFirst()
     },

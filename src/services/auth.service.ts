@@ -12,6 +12,7 @@ import type { AuditService } from './audit.service.js'
 import type { AuthStateService } from './auth-state.service.js'
 import type { EmailFlowsService } from './email-flows.service.js'
 import type { LoginThrottle } from './login-throttle.service.js'
+import type { MfaChallenge, MfaService } from './mfa.service.js'
 import type { Principal, RequestContext } from './request-context.js'
 import { issueTokenPair, type TokenPair } from './token-pair.js'
 
@@ -36,6 +37,7 @@ export function createAuthService(deps: {
   audit: AuditService
   throttle: LoginThrottle
   emailFlows: EmailFlowsService
+  mfa: MfaService
   clock: Clock
   refreshTokenTtlSeconds: number
   requireEmailVerification: boolean
@@ -83,7 +85,10 @@ export function createAuthService(deps: {
      * out is the same INVALID_CREDENTIALS, and an unknown e-mail still costs one argon2 verify,
      * so neither the answer nor its timing tells whether the account exists.
      */
-    async login(input: { email: string; password: string }, ctx: RequestContext): Promise<TokenPair> {
+    async login(
+      input: { email: string; password: string },
+      ctx: RequestContext,
+    ): Promise<TokenPair | MfaChallenge> {
       const email = normalizeEmail(input.email)
       const account = email ?? input.email.trim().toLowerCase().slice(0, 254)
       await throttle.check(account, ctx.ip)
@@ -127,6 +132,12 @@ export function createAuthService(deps: {
         metadata: { email, reason },
       })
       throw new AppError('INVALID_CREDENTIALS')
+    },
+
+    /** Second step of an MFA login: a TOTP or recovery code against the step-up token. */
+    async loginMfa(input: { mfa_token: string; code: string }, ctx: RequestContext): Promise<TokenPair> {
+      const { userId, method } = await deps.mfa.completeChallenge(input.mfa_token, input.code, ctx)
+      return this.openSession(userId, ctx, method)
     },
 
     /** Starts a session for a user whose credentials have been checked. */

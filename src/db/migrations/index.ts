@@ -3,6 +3,7 @@ import * as m0001 from './0001-users-roles-keys.js'
 import * as m0002 from './0002-sessions.js'
 import * as m0003 from './0003-rbac-audit.js'
 import * as m0004 from './0004-email-tokens.js'
+import * as m0005 from './0005-mfa.js'
 
 /** Static list so the compiled build needs no directory scan. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-sessions': m0002,
   '0003-rbac-audit': m0003,
   '0004-email-tokens': m0004,
+  '0005-mfa': m0005,
 }

@@ -10,6 +10,7 @@ import {
   Accepted,
   ForgotPasswordBody,
   LoginBody,
+  LoginMfaBody,
   LogoutBody,
   RefreshBody,
   RegisterBody,
@@ -44,9 +45,20 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
       summary: 'Log in with e-mail and password',
       description: 'Unknown e-mail and wrong password get the same 401 answer in status, body and timing.',
       body: LoginBody,
-      response: { 200: Type.Ref('TokenPair'), ...problemResponses },
+      response: { 200: Type.Union([Type.Ref('TokenPair'), Type.Ref('MfaChallenge')]), ...problemResponses },
     },
     handler: async (request) => auth.login(request.body, contextOf(request)),
+  })
+
+  app.post('/login/mfa', {
+    config: { rateLimit: 'mfa' },
+    schema: {
+      tags,
+      summary: 'Complete an MFA login with a TOTP or recovery code',
+      body: LoginMfaBody,
+      response: { 200: Type.Ref('TokenPair'), ...problemResponses },
+    },
+    handler: async (request) => auth.loginMfa(request.body, contextOf(request)),
   })
 
   app.post('/token', {
@@ -69,7 +81,14 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
       if (form.grant_type === 'password') {
         if (!form.username || !form.password)
           throw oauthError('invalid_request', 'username and password are required')
-        return auth.login({ email: form.username, password: form.password }, contextOf(request))
+        const result = await auth.login({ email: form.username, password: form.password }, contextOf(request))
+        if ('mfa_required' in result) {
+          throw oauthError(
+            'invalid_grant',
+            'MFA is required for this account: log in with /api/v1/auth/login and /login/mfa',
+          )
+        }
+        return result
       }
       if (form.grant_type === 'refresh_token') {
         if (!form.refresh_token) throw oauthError('invalid_request', 'refresh_token is required')

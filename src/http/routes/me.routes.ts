@@ -3,14 +3,22 @@ import type { Kitsune } from '../../kitsune.js'
 import type { KitsuneApp } from '../app-types.js'
 import { contextOf, principalOf } from '../plugins/authenticate.js'
 import { IdParams, problemResponses } from '../schemas/common.schemas.js'
-import { AccountDelete, PasswordChange, UserUpdateMe } from '../schemas/user.schemas.js'
+import {
+  AccountDelete,
+  MfaCode,
+  MfaDisable,
+  MfaEnrolment,
+  PasswordChange,
+  RecoveryCodes,
+  UserUpdateMe,
+} from '../schemas/user.schemas.js'
 
 const tags = ['me']
 const config = { auth: true }
 const security = [{ bearer: [] }]
 
 export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
-  const { users, sessions } = kitsune.services
+  const { users, sessions, mfa } = kitsune.services
 
   app.get('/', {
     config,
@@ -89,5 +97,56 @@ export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void>
       await sessions.revokeOwn(principalOf(request), request.params.id, contextOf(request))
       return reply.code(204).send(null)
     },
+  })
+
+  app.post('/mfa/totp', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'Start TOTP enrolment: a secret, its otpauth URI and a QR code',
+      response: { 200: MfaEnrolment, ...problemResponses },
+    },
+    handler: async (request) => mfa.beginEnrolment(principalOf(request)),
+  })
+
+  app.post('/mfa/totp/confirm', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'Confirm enrolment with a current code; returns 10 recovery codes, shown once',
+      body: MfaCode,
+      response: { 200: RecoveryCodes, ...problemResponses },
+    },
+    handler: async (request) =>
+      mfa.confirmEnrolment(principalOf(request), request.body.code, contextOf(request)),
+  })
+
+  app.delete('/mfa/totp', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'Disable TOTP with a current code or the password',
+      body: MfaDisable,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await mfa.disable(principalOf(request), request.body, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.post('/mfa/recovery-codes', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'Replace the recovery codes (the old ones die)',
+      body: MfaCode,
+      response: { 200: RecoveryCodes, ...problemResponses },
+    },
+    handler: async (request) => mfa.regenerateRecoveryCodes(principalOf(request), request.body.code),
   })
 }

@@ -62,3 +62,23 @@ export const ResetPasswordBody = Type.Object({ token: OpaqueToken, new_password:
 export const VerifyEmailBody = Type.Object({ token: OpaqueToken }, strict)
 
 export const Accepted = Type.Object({ status: Type.Literal('accepted'), detail: Type.String() })
+
+export const MfaChallenge = Type.Object(
+  {
+    mfa_required: Type.Literal(true),
+    mfa_token: Type.String(),
+    methods: Type.Array(Type.String()),
+  },
+  {
+    $id: 'MfaChallenge',
+    description: 'The password checked out; a second factor is required at /auth/login/mfa',
+  },
+)
+
+export const LoginMfaBody = Type.Object(
+  {
+    mfa_token: OpaqueToken,
+    code: Type.String({ minLength: 6, maxLength: 32, description: 'TOTP code or recovery code' }),
+  },
+  strict,
+)

@@ -47,3 +47,18 @@ export const SessionList = Type.Object(
   { items: Type.Array(Type.Ref('SessionPublic')) },
   { $id: 'SessionList' },
 )
+
+export const MfaCode = Type.Object({ code: Type.String({ minLength: 6, maxLength: 32 }) }, strict)
+
+export const MfaDisable = Type.Union([
+  Type.Object({ code: Type.String({ minLength: 6, maxLength: 32 }) }, strict),
+  Type.Object({ password: CurrentPassword }, strict),
+])
+
+export const MfaEnrolment = Type.Object({
+  secret: Type.String(),
+  otpauth_uri: Type.String(),
+  qr_svg: Type.String(),
+})
+
+export const RecoveryCodes = Type.Object({ recovery_codes: Type.Array(Type.String()) })

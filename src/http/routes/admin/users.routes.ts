@@ -16,7 +16,7 @@ const security = [{ bearer: [] }]
 const User = Type.Ref('UserPublic')
 
 export async function adminUserRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
-  const { userAdmin, sessions } = kitsune.services
+  const { userAdmin, sessions, mfa } = kitsune.services
 
   app.get('/', {
     config: { permission: 'users:read' },
@@ -110,6 +110,21 @@ export async function adminUserRoutes(app: KitsuneApp, kitsune: Kitsune): Promis
     handler: async (request, reply) => {
       await userAdmin.get(request.params.id)
       await sessions.endAllSessions(request.params.id, principalOf(request).userId, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.delete('/:id/mfa', {
+    config: { permission: 'users:write' },
+    schema: {
+      tags,
+      security,
+      summary: "Reset a user's MFA",
+      params: IdParams,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await mfa.adminReset(principalOf(request), request.params.id, contextOf(request))
       return reply.code(204).send(null)
     },
   })

@@ -1,0 +1,79 @@
+import type { Executor } from '../db/unit-of-work.js'
+
+export function createMfaRepository(db: Executor) {
+  return {
+    async findTotp(userId: string) {
+      return db
+        .selectFrom('mfa_totp')
+        .select(['secret_enc', 'confirmed_at', 'last_used_step'])
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+    },
+
+    /** Starts (or restarts) a pending enrolment. */
+    async upsertPendingTotp(userId: string, secretEnc: string, now: Date): Promise<void> {
+      await db
+        .insertInto('mfa_totp')
+        .values({ user_id: userId, secret_enc: secretEnc, created_at: now })
+        .onConflict((oc) =>
+          oc.column('user_id').doUpdateSet({
+            secret_enc: secretEnc,
+            created_at: now,
+            confirmed_at: null,
+            last_used_step: null,
+          }),
+        )
+        .execute()
+    },
+
+    /**
+     * Records `step` as used, only if it is newer than the last used one: a code is accepted at
+     * most once, even by concurrent requests (the row lock decides). Also confirms a pending factor.
+     */
+    async useStep(userId: string, step: number, now: Date, confirm: boolean): Promise<boolean> {
+      let query = db
+        .updateTable('mfa_totp')
+        .set({ last_used_step: step, ...(confirm ? { confirmed_at: now } : {}) })
+        .where('user_id', '=', userId)
+        .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', String(step))]))
+      query = confirm ? query.where('confirmed_at', 'is', null) : query.where('confirmed_at', 'is not', null)
+      const result = await query.executeTakeFirst()
+      return result.numUpdatedRows > 0n
+    },
+
+    async deleteAll(userId: string): Promise<boolean> {
+      await db.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute()
+      const result = await db.deleteFrom('mfa_totp').where('user_id', '=', userId).executeTakeFirst()
+      return result.numDeletedRows > 0n
+    },
+
+    async replaceRecoveryCodes(userId: string, hashes: readonly string[], now: Date): Promise<void> {
+      await db.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute()
+      await db
+        .insertInto('mfa_recovery_codes')
+        .values(hashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: now })))
+        .execute()
+    },
+
+    async useRecoveryCode(userId: string, hash: string, now: Date): Promise<boolean> {
+      const result = await db
+        .updateTable('mfa_recovery_codes')
+        .set({ used_at: now })
+        .where('user_id', '=', userId)
+        .where('code_hash', '=', hash)
+        .where('used_at', 'is', null)
+        .executeTakeFirst()
+      return result.numUpdatedRows > 0n
+    },
+
+    async setEnabled(userId: string, enabled: boolean, now: Date): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ mfa_enabled: enabled, updated_at: now })
+        .where('id', '=', userId)
+        .execute()
+    },
+  }
+}
+
+export type MfaRepository = ReturnType<typeof createMfaRepository>

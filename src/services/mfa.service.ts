@@ -1,0 +1,231 @@
+import { generateOpaqueToken, hashOpaqueToken } from '../auth/opaque-tokens.js'
+import type { PasswordHasher } from '../auth/password-hasher.js'
+import type { SecretBox } from '../auth/secret-box.js'
+import {
+  enrolmentFor,
+  generateRecoveryCodes,
+  generateTotpSecret,
+  hashRecoveryCode,
+  matchTotpStep,
+} from '../auth/totp.js'
+import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
+import { AppError } from '../errors/app-error.js'
+import type { Clock } from '../lib/clock.js'
+import type { Mailer } from '../mail/mailer.js'
+import type { Templates } from '../mail/templates.js'
+import type { Repositories } from '../repositories/repositories.js'
+import type { Store } from '../stores/store.js'
+import type { AuditService } from './audit.service.js'
+import { normalizePassword } from './auth.service.js'
+import type { Principal, RequestContext } from './request-context.js'
+
+export const MFA_TOKEN_TTL_SECONDS = 300
+const MFA_MAX_WRONG_CODES = 5
+export const MFA_METHODS = ['totp', 'recovery_code'] as const
+
+export interface MfaChallenge {
+  mfa_required: true
+  mfa_token: string
+  methods: readonly string[]
+}
+
+/**
+ * TOTP (RFC 6238) with recovery codes. Secrets are encrypted with SECRET_KEY; a code is accepted
+ * at most once; the login step-up token is single-use, lives five minutes and dies after five
+ * wrong codes.
+ */
+export function createMfaService(deps: {
+  uow: UnitOfWork<Repositories>
+  secretBox: SecretBox
+  hasher: PasswordHasher
+  audit: AuditService
+  mailer: Mailer
+  templates: Templates
+  store: Store
+  clock: Clock
+  issuer: string
+}) {
+  const { uow, secretBox, hasher, audit, mailer, templates, store, clock, issuer } = deps
+  const context = (userId: string) => `totp:${userId}`
+  const challengeKey = (hash: string) => `mfa:${hash}`
+  const attemptsKey = (hash: string) => `mfa:n:${hash}`
+
+  const notify = (tx: TransactionContext, email: string, subject: string, what: string) =>
+    tx.afterCommit(() => mailer.send(templates.securityNotice(email, subject, what)))
+
+  /** Checks a current TOTP code of a confirmed factor and burns its time step. */
+  const useTotp = async (repos: Repositories, userId: string, code: string): Promise<boolean> => {
+    const factor = await repos.mfa.findTotp(userId)
+    if (!factor?.confirmed_at) return false
+    const now = clock.now()
+    const step = matchTotpStep(secretBox.open(factor.secret_enc, context(userId)), code, now)
+    return step !== undefined && (await repos.mfa.useStep(userId, step, now, false))
+  }
+
+  const newRecoveryCodes = async (repos: Repositories, userId: string) => {
+    const { codes, hashes } = generateRecoveryCodes()
+    await repos.mfa.replaceRecoveryCodes(userId, hashes, clock.now())
+    return codes
+  }
+
+  return {
+    async beginEnrolment(principal: Principal) {
+      const user = await uow.read.users.getById(principal.userId)
+      if (user.mfa_enabled) throw new AppError('MFA_ALREADY_ENABLED')
+      const secret = generateTotpSecret()
+      await uow.read.mfa.upsertPendingTotp(user.id, secretBox.seal(secret, context(user.id)), clock.now())
+      return { secret, ...(await enrolmentFor(secret, issuer, user.email)) }
+    },
+
+    async confirmEnrolment(
+      principal: Principal,
+      code: string,
+      ctx: RequestContext,
+    ): Promise<{ recovery_codes: string[] }> {
+      return uow.run(async (repos, tx) => {
+        const user = await repos.users.getById(principal.userId)
+        if (user.mfa_enabled) throw new AppError('MFA_ALREADY_ENABLED')
+        const factor = await repos.mfa.findTotp(user.id)
+        if (!factor)
+          throw new AppError('MFA_NOT_ENABLED', {
+            detail: 'start enrolment with POST /users/me/mfa/totp first',
+          })
+        const now = clock.now()
+        const step = matchTotpStep(secretBox.open(factor.secret_enc, context(user.id)), code, now)
+        if (step === undefined || !(await repos.mfa.useStep(user.id, step, now, true)))
+          throw new AppError('INVALID_MFA_CODE')
+        await repos.mfa.setEnabled(user.id, true, now)
+        const codes = await newRecoveryCodes(repos, user.id)
+        await audit.record(repos, tx, ctx, {
+          action: 'mfa.enabled',
+          actorId: user.id,
+          targetType: 'user',
+          targetId: user.id,
+        })
+        notify(
+          tx,
+          user.email,
+          'Two-factor authentication is on',
+          'Two-factor authentication was just enabled on your account.',
+        )
+        return { recovery_codes: codes }
+      })
+    },
+
+    /** Turns MFA off after a current code or the password. */
+    async disable(
+      principal: Principal,
+      proof: { code?: string; password?: string },
+      ctx: RequestContext,
+    ): Promise<void> {
+      if (proof.password !== undefined) {
+        const credentials = await uow.read.users.findCredentialsById(principal.userId)
+        if (
+          !credentials ||
+          !(await hasher.verify(credentials.password_hash, normalizePassword(proof.password)))
+        ) {
+          throw new AppError('INVALID_CREDENTIALS', { detail: 'the password is not correct' })
+        }
+      }
+      await uow.run(async (repos, tx) => {
+        const user = await repos.users.getById(principal.userId)
+        if (!user.mfa_enabled) throw new AppError('MFA_NOT_ENABLED')
+        if (proof.password === undefined && !(await useTotp(repos, user.id, proof.code ?? '')))
+          throw new AppError('INVALID_MFA_CODE')
+        await this.removeFactor(repos, tx, user, principal.userId, ctx)
+      })
+    },
+
+    /** Shared by the user's own disable and an administrator's reset. */
+    async removeFactor(
+      repos: Repositories,
+      tx: TransactionContext,
+      user: { id: string; email: string },
+      actorId: string,
+      ctx: RequestContext,
+    ) {
+      await repos.mfa.deleteAll(user.id)
+      await repos.mfa.setEnabled(user.id, false, clock.now())
+      await audit.record(repos, tx, ctx, {
+        action: 'mfa.disabled',
+        actorId,
+        targetType: 'user',
+        targetId: user.id,
+        metadata: actorId === user.id ? {} : { by_admin: true },
+      })
+      notify(
+        tx,
+        user.email,
+        'Two-factor authentication is off',
+        'Two-factor authentication was just disabled on your account.',
+      )
+    },
+
+    async adminReset(actor: Principal, userId: string, ctx: RequestContext): Promise<void> {
+      await uow.run(async (repos, tx) => {
+        const user = await repos.users.getById(userId)
+        if (!user.mfa_enabled && !(await repos.mfa.findTotp(userId))) throw new AppError('MFA_NOT_ENABLED')
+        await this.removeFactor(repos, tx, user, actor.userId, ctx)
+      })
+    },
+
+    async regenerateRecoveryCodes(principal: Principal, code: string): Promise<{ recovery_codes: string[] }> {
+      return uow.run(async (repos) => {
+        if (!(await useTotp(repos, principal.userId, code))) throw new AppError('INVALID_MFA_CODE')
+        return { recovery_codes: await newRecoveryCodes(repos, principal.userId) }
+      })
+    },
+
+    /** After the password checked out for an MFA account: a single-use, five-minute step-up token. */
+    async challenge(userId: string): Promise<MfaChallenge> {
+      const { token, hash } = generateOpaqueToken()
+      await store.set(challengeKey(hash), userId, MFA_TOKEN_TTL_SECONDS)
+      return { mfa_required: true, mfa_token: token, methods: MFA_METHODS }
+    },
+
+    /**
+     * Checks the second factor; returns the user id to open a session for. Wrong codes count
+     * against the token, which dies after five.
+     */
+    async completeChallenge(
+      mfaToken: string,
+      code: string,
+      ctx: RequestContext,
+    ): Promise<{ userId: string; method: string }> {
+      const hash = hashOpaqueToken(mfaToken)
+      const userId = await store.get(challengeKey(hash))
+      if (!userId)
+        throw new AppError('INVALID_MFA_CODE', {
+          detail: 'the MFA token is invalid or expired; log in again',
+        })
+      const method = /^\d{6}$/.test(code.trim()) ? 'totp' : 'recovery_code'
+      const ok = await uow.run(async (repos, tx) => {
+        if (method === 'totp') return useTotp(repos, userId, code.trim())
+        if (!(await repos.mfa.useRecoveryCode(userId, hashRecoveryCode(code), clock.now()))) return false
+        const user = await repos.users.getById(userId)
+        await audit.record(repos, tx, ctx, {
+          action: 'mfa.recovery_code_used',
+          actorId: userId,
+          targetType: 'user',
+          targetId: userId,
+        })
+        notify(
+          tx,
+          user.email,
+          'A recovery code was used',
+          'One of your recovery codes was just used to sign in.',
+        )
+        return true
+      })
+      if (!ok) {
+        const { value } = await store.incr(attemptsKey(hash), MFA_TOKEN_TTL_SECONDS)
+        if (value >= MFA_MAX_WRONG_CODES) await store.del([challengeKey(hash)])
+        throw new AppError('INVALID_MFA_CODE')
+      }
+      await store.del([challengeKey(hash), attemptsKey(hash)])
+      return { userId, method }
+    },
+  }
+}
+
+export type MfaService = ReturnType<typeof createMfaService>
