@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { KitsuneApp } from './http/app-types.js'
 import { registerAuthenticate } from './http/plugins/authenticate.js'
 import { registerErrorHandler } from './http/plugins/error-handler.js'
+import { registerMetrics } from './http/plugins/metrics.js'
 import { registerOpenApi } from './http/plugins/openapi.js'
 import { registerRateLimits } from './http/plugins/rate-limit.js'
 import { registerRequestLog, requestIdFrom } from './http/plugins/request-log.js'
@@ -88,7 +89,8 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   })
   registerRequestLog(app)
   await registerSecurity(app, config)
-  if (config.rateLimitEnabled) registerRateLimits(app, kitsune.store, config.rateLimits)
+  if (kitsune.metrics) registerMetrics(app, kitsune.metrics, config.metricsPort === undefined)
+  if (config.rateLimitEnabled) registerRateLimits(app, kitsune.store, config.rateLimits, kitsune.metrics)
   registerAuthenticate(app, kitsune.services.auth, kitsune.services.rbac)
   await registerOpenApi(app, config.publicUrl)
 

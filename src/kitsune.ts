@@ -10,6 +10,7 @@ import { type Clock, systemClock } from './lib/clock.js'
 import { createMailer, type Mailer } from './mail/mailer.js'
 import { createTemplates } from './mail/templates.js'
 import { createLogger, type Logger } from './observability/logger.js'
+import { createMetrics, noMetrics } from './observability/metrics.js'
 import { createRepositories } from './repositories/repositories.js'
 import { createAuditService } from './services/audit.service.js'
 import { createAuthService } from './services/auth.service.js'
@@ -45,7 +46,14 @@ export interface KitsuneOptions {
 export async function createKitsune(config: Config, options: KitsuneOptions = {}) {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? createLogger(config)
-  const database: DatabaseHandle = await createDatabase(config.database, logger.child({ component: 'db' }))
+  const metrics = config.metricsEnabled ? createMetrics() : undefined
+  const database: DatabaseHandle = await createDatabase(
+    config.database,
+    logger.child({ component: 'db' }),
+    metrics?.dbQuery,
+  )
+  metrics?.watchPool(database.pool)
+  const authMetrics = metrics ?? noMetrics
   let store: Store | undefined
   try {
     if (options.migrate !== false) {
@@ -116,6 +124,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       issuer: config.mfaIssuer,
     })
     const emailFlows = createEmailFlowsService({
+      metrics: authMetrics,
       uow,
       hasher,
       authState,
@@ -132,6 +141,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       emailFlows,
       mfa,
       auth: createAuthService({
+        metrics: authMetrics,
         audit,
         emailFlows,
         mfa,
@@ -150,6 +160,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
         refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds,
       }),
       sessions: createSessionService({
+        metrics: authMetrics,
         uow,
         accessTokens,
         authState,
@@ -177,6 +188,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       clock,
       logger,
       database,
+      metrics,
       store: openStore,
       mailer,
       services,

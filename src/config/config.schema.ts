@@ -61,6 +61,8 @@ export interface Config {
   readonly admin: { readonly email: string; readonly password: string } | undefined
   readonly log: { readonly level: string; readonly format: 'json' | 'pretty' }
   readonly metricsEnabled: boolean
+  /** Serve /metrics on this port only (not on the public listener); undefined serves it on PORT. */
+  readonly metricsPort: number | undefined
   /** Issuer shown in authenticator apps. */
   readonly mfaIssuer: string
   /** Audit entries older than this many days may be pruned (`kitsune audit prune`); undefined keeps all. */
@@ -109,6 +111,7 @@ export const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'LOG_FORMAT',
   'METRICS_ENABLED',
+  'METRICS_PORT',
   'MFA_ISSUER',
   'AUDIT_RETENTION_DAYS',
 ] as const

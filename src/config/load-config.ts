@@ -206,6 +206,7 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
     admin: adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : undefined,
     log: { level: logLevel, format: logFormatRaw === 'pretty' ? 'pretty' : 'json' },
     metricsEnabled: bool('METRICS_ENABLED', true),
+    metricsPort: get('METRICS_PORT') === undefined ? undefined : int('METRICS_PORT', 9464, 1, 65_535),
     mfaIssuer: get('MFA_ISSUER') ?? 'Kitsune',
     auditRetentionDays:
       get('AUDIT_RETENTION_DAYS') === undefined ? undefined : int('AUDIT_RETENTION_DAYS', 0, 1, 36_500),

@@ -28,6 +28,7 @@ export interface DatabaseHandle {
 export async function createDatabase(
   config: DatabaseConfig,
   logger: DatabaseLogger,
+  onQuery?: (seconds: number, failed: boolean) => void,
 ): Promise<DatabaseHandle> {
   let pglite: PGlite | undefined
   let pool: pg.Pool
@@ -54,15 +55,23 @@ export async function createDatabase(
 
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
-    log: config.logQueries
-      ? (event: LogEvent) => {
-          // Statements only: parameters can carry personal data and secrets.
-          logger.debug(
-            { sql: event.query.sql, duration_ms: event.queryDurationMillis, level: event.level },
-            'query',
-          )
-        }
-      : undefined,
+    log:
+      config.logQueries || onQuery
+        ? (event: LogEvent) => {
+            onQuery?.(event.queryDurationMillis / 1000, event.level === 'error')
+            // Statements only: parameters can carry personal data and secrets.
+            if (config.logQueries) {
+              logger.debug(
+                {
+                  sql: event.query.sql,
+                  duration_ms: event.queryDurationMillis,
+                  failed: event.level === 'error',
+                },
+                'query',
+              )
+            }
+          }
+        : undefined,
   })
 
   let closed = false

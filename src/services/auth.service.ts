@@ -6,6 +6,7 @@ import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError, validationError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
 import { normalizeEmail } from '../lib/email.js'
+import type { AuthMetrics } from '../observability/metrics.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { UserRecord } from '../repositories/user.repository.js'
 import type { AuditService } from './audit.service.js'
@@ -41,7 +42,9 @@ export function createAuthService(deps: {
   clock: Clock
   refreshTokenTtlSeconds: number
   requireEmailVerification: boolean
+  metrics: AuthMetrics
 }) {
+  const { metrics } = deps
   const { uow, hasher, accessTokens, authState, audit, throttle, emailFlows, clock, refreshTokenTtlSeconds } =
     deps
 
@@ -56,7 +59,7 @@ export function createAuthService(deps: {
       // Hash before the transaction: no row lock or connection is held during the slow part.
       const passwordHash = await hasher.hash(normalizePassword(input.password))
       const now = clock.now()
-      return uow.run(async (repos, tx) => {
+      const user = await uow.run(async (repos, tx) => {
         const id = uuidv7()
         await repos.users.insert({
           id,
@@ -78,6 +81,8 @@ export function createAuthService(deps: {
         })
         return user
       })
+      metrics.registration()
+      return user
     },
 
     /**
@@ -91,7 +96,12 @@ export function createAuthService(deps: {
     ): Promise<TokenPair | MfaChallenge> {
       const email = normalizeEmail(input.email)
       const account = email ?? input.email.trim().toLowerCase().slice(0, 254)
-      await throttle.check(account, ctx.ip)
+      try {
+        await throttle.check(account, ctx.ip)
+      } catch (error) {
+        metrics.login('locked')
+        throw error
+      }
       const password = normalizePassword(input.password)
       const credentials = email ? await uow.read.users.findCredentialsByEmail(email) : undefined
       if (!credentials) {
@@ -123,6 +133,7 @@ export function createAuthService(deps: {
       reason: string,
       ctx: RequestContext,
     ): Promise<never> {
+      metrics.login('bad_credentials')
       await throttle.failed(email, ctx.ip)
       await audit.recordAlone(ctx, {
         action: 'user.login_failed',

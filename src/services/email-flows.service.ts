@@ -8,6 +8,7 @@ import type { Clock } from '../lib/clock.js'
 import { normalizeEmail } from '../lib/email.js'
 import type { Mailer } from '../mail/mailer.js'
 import type { Templates } from '../mail/templates.js'
+import type { AuthMetrics } from '../observability/metrics.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { Store } from '../stores/store.js'
 import type { AuditService } from './audit.service.js'
@@ -34,6 +35,7 @@ export function createEmailFlowsService(deps: {
   clock: Clock
   passwordResetTtlSeconds: number
   emailVerificationTtlSeconds: number
+  metrics: AuthMetrics
 }) {
   const { uow, hasher, authState, audit, mailer, templates, store, clock } = deps
 
@@ -120,6 +122,7 @@ export function createEmailFlowsService(deps: {
         })
         tx.afterCommit(() => mailer.send(templates.passwordChanged(user.email)))
       })
+      deps.metrics.passwordReset()
     },
 
     async verifyEmail(token: string, ctx: RequestContext): Promise<void> {

@@ -3,6 +3,7 @@ import { hashOpaqueToken } from '../auth/opaque-tokens.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
+import type { AuthMetrics } from '../observability/metrics.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { AuditService } from './audit.service.js'
 import type { AuthStateService } from './auth-state.service.js'
@@ -32,8 +33,9 @@ export function createSessionService(deps: {
   audit: AuditService
   clock: Clock
   logger: SecurityLogger
+  metrics: AuthMetrics
 }) {
-  const { uow, accessTokens, authState, audit, clock, logger } = deps
+  const { uow, accessTokens, authState, audit, clock, logger, metrics } = deps
 
   return {
     /**
@@ -74,7 +76,11 @@ export function createSessionService(deps: {
         )
         return { pair }
       })
-      if (outcome && 'pair' in outcome) return outcome.pair
+      if (outcome && 'pair' in outcome) {
+        metrics.refresh('success')
+        return outcome.pair
+      }
+      metrics.refresh(outcome ? 'reused' : 'invalid')
       if (outcome) {
         logger.warn(
           {

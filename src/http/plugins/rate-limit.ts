@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { RateLimitName, RateLimitPolicy } from '../../config/config.schema.js'
 import { AppError } from '../../errors/app-error.js'
+import type { AuthMetrics } from '../../observability/metrics.js'
 import type { Store } from '../../stores/store.js'
 
 declare module 'fastify' {
@@ -20,6 +21,7 @@ export function registerRateLimits(
   app: FastifyInstance,
   store: Store,
   policies: Readonly<Record<RateLimitName, RateLimitPolicy>>,
+  metrics?: AuthMetrics,
 ): void {
   app.addHook('onRequest', async (request, reply) => {
     const routePolicy = request.routeOptions.config.rateLimit
@@ -42,6 +44,7 @@ export function registerRateLimits(
     reply.header('ratelimit-reset', count.ttlSeconds)
     const exceeded = names.findIndex((name, i) => (counts[i]?.value ?? 0) > policies[name].max)
     if (exceeded >= 0) {
+      if (routePolicy === 'login') metrics?.login('rate_limited')
       throw new AppError('RATE_LIMITED', {
         detail: `too many requests; try again in ${counts[exceeded]?.ttlSeconds} seconds`,
         retryAfter: counts[exceeded]?.ttlSeconds,

@@ -1,0 +1,115 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+export type LoginResult = 'success' | 'bad_credentials' | 'mfa_required' | 'rate_limited' | 'locked'
+
+/** What services report; a no-op when metrics are off. Labels never carry user data. */
+export interface AuthMetrics {
+  login(result: LoginResult): void
+  registration(): void
+  refresh(result: 'success' | 'invalid' | 'reused'): void
+  passwordReset(): void
+}
+
+export interface Metrics extends AuthMetrics {
+  readonly registry: Registry
+  httpRequest(method: string, route: string, status: number, seconds: number): void
+  dbQuery(seconds: number, failed: boolean): void
+  redisError(): void
+  /** Pool gauges read on scrape. */
+  watchPool(pool: { totalCount: number; idleCount: number; waitingCount: number }): void
+}
+
+export const noMetrics: AuthMetrics = { login() {}, registration() {}, refresh() {}, passwordReset() {} }
+
+const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+/** A registry of its own per Kitsune instance (tests run several in one process). */
+export function createMetrics(): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  })
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route template and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
+  })
+  const logins = new Counter({
+    name: 'kitsune_logins_total',
+    help: 'Password logins by result',
+    labelNames: ['result'],
+    registers: [registry],
+  })
+  const registrations = new Counter({
+    name: 'kitsune_registrations_total',
+    help: 'Accounts registered',
+    registers: [registry],
+  })
+  const refreshes = new Counter({
+    name: 'kitsune_token_refreshes_total',
+    help: 'Refresh-token rotations by result',
+    labelNames: ['result'],
+    registers: [registry],
+  })
+  const reuses = new Counter({
+    name: 'kitsune_refresh_token_reuse_total',
+    help: 'Reused refresh tokens detected (sessions revoked)',
+    registers: [registry],
+  })
+  const resets = new Counter({
+    name: 'kitsune_password_resets_total',
+    help: 'Passwords reset with an e-mailed token',
+    registers: [registry],
+  })
+  const queries = new Histogram({
+    name: 'kitsune_db_query_duration_seconds',
+    help: 'Database statement duration',
+    labelNames: ['outcome'],
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
+  })
+  const redisErrors = new Counter({
+    name: 'kitsune_redis_command_errors_total',
+    help: 'Redis commands that failed',
+    registers: [registry],
+  })
+  for (const result of ['success', 'bad_credentials', 'mfa_required', 'rate_limited', 'locked'])
+    logins.inc({ result }, 0)
+
+  return {
+    registry,
+    httpRequest(method, route, status, seconds) {
+      const labels = { method, route, status: String(status) }
+      requests.inc(labels)
+      duration.observe(labels, seconds)
+    },
+    login: (result) => logins.inc({ result }),
+    registration: () => registrations.inc(),
+    refresh(result) {
+      refreshes.inc({ result })
+      if (result === 'reused') reuses.inc()
+    },
+    passwordReset: () => resets.inc(),
+    dbQuery: (seconds, failed) => queries.observe({ outcome: failed ? 'error' : 'ok' }, seconds),
+    redisError: () => redisErrors.inc(),
+    watchPool(pool) {
+      new Gauge({
+        name: 'kitsune_db_pool_connections',
+        help: 'Database pool connections by state',
+        labelNames: ['state'],
+        registers: [registry],
+        collect() {
+          this.set({ state: 'total' }, pool.totalCount)
+          this.set({ state: 'idle' }, pool.idleCount)
+          this.set({ state: 'waiting' }, pool.waitingCount)
+        },
+      })
+    },
+  }
+}
