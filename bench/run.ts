@@ -1,0 +1,199 @@
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { availableParallelism, loadavg } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { timeArgon2Verify } from './argon2.js'
+import { BackendCpuTracker, BenchDatabase, deleteRedisKeys, pingRedis } from './infra.js'
+import { runAutocannon } from './load-autocannon.js'
+import { runWrk } from './load-wrk.js'
+import { choosePinning, clockTicksPerSecond, cpuTicks, hasCommand, memoryMiB, pinSelf } from './proc.js'
+import {
+  type BenchReport,
+  compare,
+  markdown,
+  readReport,
+  type WorkloadReport,
+  writeReport,
+} from './report.js'
+import { checkAccessToken, type SeededUser, seedUsers } from './seed.js'
+import { buildIfStale, freePort, type RunningServer, startServer } from './server.js'
+import {
+  MAX_CONNECTIONS,
+  parseWorkloads,
+  planWorkload,
+  REFRESH_CONNECTIONS,
+  type WorkloadId,
+} from './workloads.js'
+
+const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE]`
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    workloads: { type: 'string' },
+    embedded: { type: 'boolean', default: false },
+    'skip-build': { type: 'boolean', default: false },
+    tool: { type: 'string' },
+    compare: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+})
+if (values.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
+const seconds = Number(values.duration)
+if (!Number.isInteger(seconds) || seconds < 1) throw new Error('--duration must be a whole number of seconds')
+const workloads = parseWorkloads(values.workloads)
+const tool = values.tool ?? (hasCommand('wrk') ? 'wrk' : 'autocannon')
+if (tool !== 'wrk' && tool !== 'autocannon') throw new Error('--tool must be wrk or autocannon')
+const earlier = values.compare ? readReport(values.compare) : undefined
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const runId = randomBytes(4).toString('hex')
+const ticksPerSecond = clockTicksPerSecond()
+const cpus = availableParallelism() // before pinSelf() narrows this process's affinity to one CPU
+const startedAt = new Date().toISOString()
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`)
+
+if (!values['skip-build'] && buildIfStale(root)) log('built dist/')
+const pinning = choosePinning()
+const mode = values.embedded ? 'embedded' : 'postgres'
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0'
+const redisPrefix = `kitsune_bench_${runId}:`
+let database: BenchDatabase | undefined
+let server: RunningServer | undefined
+
+async function cleanup(): Promise<void> {
+  const running = server
+  server = undefined
+  if (running) await running.stop()
+  const db = database
+  database = undefined
+  if (db) await db.drop()
+  if (mode === 'postgres') await deleteRedisKeys(redisUrl, redisPrefix).catch(() => 0)
+}
+process.once('SIGINT', () => {
+  log('interrupted: stopping Kitsune and dropping the bench database')
+  void cleanup().finally(() => process.exit(130))
+})
+
+async function measure(id: WorkloadId, srv: RunningServer, users: readonly SeededUser[]) {
+  const plan = planWorkload(id, users, runId)
+  const tracker = database ? new BackendCpuTracker(database) : undefined
+  await tracker?.start()
+  const before = cpuTicks(srv.pid)
+  const load =
+    tool === 'wrk'
+      ? await runWrk(plan, srv.baseUrl, seconds, pinning.loadPrefix)
+      : await runAutocannon(plan, srv.baseUrl, seconds)
+  const after = cpuTicks(srv.pid)
+  const dbTicks = tracker ? await tracker.stop() : null
+  const perRequest = (ticks: number | null | undefined) =>
+    ticks === null || ticks === undefined || load.requests === 0
+      ? null
+      : (ticks * 1000) / ticksPerSecond / load.requests
+  const report: WorkloadReport = {
+    ...load,
+    id,
+    title: plan.title,
+    connections: plan.connections.length,
+    serverCpuMsPerRequest: perRequest(before !== undefined && after !== undefined ? after - before : null),
+    dbCpuMsPerRequest: perRequest(dbTicks),
+  }
+  log(
+    `${id} ${plan.title}: ${load.rps.toFixed(0)} req/s, p99 ${load.latencyMs.p99.toFixed(2)} ms, non-2xx ${load.non2xx}`,
+  )
+  return report
+}
+
+async function main(): Promise<BenchReport> {
+  const loadAtStart = loadavg()[0] ?? 0
+  const env: Record<string, string> = { DATABASE_URL: 'pglite://memory' }
+  if (mode === 'postgres') {
+    await pingRedis(redisUrl)
+    database = await BenchDatabase.create(
+      process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      runId,
+    )
+    Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: redisPrefix })
+    log(`database ${database.name}, Redis key prefix ${redisPrefix}`)
+  }
+  const srv = await startServer({
+    root,
+    port: await freePort(),
+    prefix: pinning.serverPrefix,
+    env,
+    secretKey: randomBytes(32).toString('base64url'),
+  })
+  server = srv
+  pinSelf(pinning)
+  log(`Kitsune pid ${srv.pid} at ${srv.baseUrl} (${mode}); ${pinning.note}; load: ${tool}`)
+
+  const users = await seedUsers({
+    baseUrl: srv.baseUrl,
+    runId,
+    users: MAX_CONNECTIONS,
+    refreshSessions: REFRESH_CONNECTIONS,
+  })
+  await checkAccessToken(srv.baseUrl, users[0] as SeededUser)
+  const idleRssMiB = memoryMiB(srv.pid, 'VmRSS') ?? null
+  log(`seeded ${users.length} users; idle RSS ${idleRssMiB?.toFixed(1)} MiB`)
+
+  const results: WorkloadReport[] = []
+  for (const id of workloads) {
+    results.push(await measure(id, srv, users))
+    await new Promise((done) => setTimeout(done, 1000))
+  }
+  const serverMemory = {
+    idleRssMiB,
+    peakRssMiB: memoryMiB(srv.pid, 'VmHWM') ?? null,
+    endRssMiB: memoryMiB(srv.pid, 'VmRSS') ?? null,
+  }
+  if (results.some((r) => r.non2xx > 0 || r.errors > 0)) {
+    log(
+      `non-2xx responses or errors: Kitsune's own output (warn and above) follows\n${srv.output().slice(-4000)}`,
+    )
+  }
+  const loadAtEnd = loadavg()[0] ?? 0
+  await cleanup()
+  return {
+    version: 1,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    mode,
+    durationSeconds: seconds,
+    node: process.version,
+    cpus,
+    pinning: pinning.note,
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    commit: gitCommit(),
+    argon2Verify: await timeArgon2Verify(50),
+    server: serverMemory,
+    workloads: results,
+  }
+}
+
+function gitCommit(): string | null {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
+    // -dirty: the measured dist/ was built from uncommitted src/ changes.
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', 'src') ? '-dirty' : ''}`
+  } catch {
+    return null
+  }
+}
+
+try {
+  const report = await main()
+  const file = writeReport(join(root, 'bench', 'results'), report)
+  console.log(markdown(report))
+  if (earlier && values.compare) console.log(`\n${compare(report, earlier, values.compare)}`)
+  log(`wrote ${file}`)
+} catch (error) {
+  await cleanup().catch(() => undefined)
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error))
+  process.exitCode = 1
+}
