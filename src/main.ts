@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { createServer, type Server } from 'node:http'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
@@ -8,8 +9,11 @@ import type { Metrics } from './observability/metrics.js'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
-/** Process entry: config → Kitsune → HTTP → listen; SIGTERM drains in-flight requests and exits 0. */
-export async function serve(): Promise<void> {
+/**
+ * Process entry: config → Kitsune → HTTP → listen; SIGTERM drains in-flight requests and exits 0.
+ * With `workers` > 1 this process becomes a cluster primary that forks that many servers.
+ */
+export async function serve(options: { workers?: number } = {}): Promise<void> {
   let config: ReturnType<typeof loadConfig>
   try {
     config = loadConfig(undefined, { isTty: Boolean(process.stdout.isTTY) })
@@ -20,6 +24,7 @@ export async function serve(): Promise<void> {
     }
     throw error
   }
+  if ((options.workers ?? 1) > 1 && cluster.isPrimary) return runPrimary(config, options.workers as number)
   const kitsune = await createKitsune(config)
   const server = await buildApp(kitsune)
   await server.app.listen({ host: config.host, port: config.port })
@@ -57,4 +62,46 @@ async function serveMetrics(metrics: Metrics, config: Config): Promise<Server> {
   })
   await new Promise<void>((resolve) => server.listen(config.metricsPort, config.host, resolve))
   return server
+}
+
+/**
+ * Cluster primary: checks that the deployment can be shared by several processes, forks the
+ * workers (each a full Kitsune on the same port), replaces a worker that dies, and on SIGTERM
+ * passes the signal on and exits once every worker has drained.
+ */
+function runPrimary(config: Config, workers: number): void {
+  const refuse = (message: string) => {
+    process.stderr.write(`kitsune serve: ${message}\n`)
+    process.exit(2)
+  }
+  if (config.database.kind !== 'postgres') {
+    refuse(
+      '--workers needs PostgreSQL (DATABASE_URL=postgres://…): the embedded database belongs to one process only',
+    )
+  }
+  if (!config.redisUrl) {
+    refuse(
+      '--workers needs REDIS_URL: without it each process would keep its own revocations and rate limits',
+    )
+  }
+  let stopping = false
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      return
+    }
+    process.stderr.write(
+      `kitsune: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`,
+    )
+    cluster.fork()
+  })
+  const stop = () => {
+    if (stopping) return
+    stopping = true
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM')
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 2000).unref()
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  for (let i = 0; i < workers; i++) cluster.fork()
 }

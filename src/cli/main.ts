@@ -2,21 +2,37 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config/load-config.js'
 import { CliError, type Command } from './command.js'
-import { auditPruneCommand, auditVerifyCommand } from './commands/audit.command.js'
-import { createAdminCommand } from './commands/create-admin.command.js'
-import { keysRotateCommand } from './commands/keys-rotate.command.js'
-import { migrateCommand } from './commands/migrate.command.js'
-import { serveCommand } from './commands/serve.command.js'
-import { usersImportCommand } from './commands/users-import.command.js'
 
-const COMMANDS: Record<string, Command> = {
-  serve: serveCommand,
-  migrate: migrateCommand,
-  'keys rotate': keysRotateCommand,
-  'users create-admin': createAdminCommand,
-  'users import': usersImportCommand,
-  'audit verify': auditVerifyCommand,
-  'audit prune': auditPruneCommand,
+// Commands load on demand: `serve` must start tracing before the application modules load.
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  serve: {
+    summary: 'Run the HTTP service (what `npm start` runs); --workers N forks N processes',
+    load: async () => (await import('./commands/serve.command.js')).serveCommand,
+  },
+  migrate: {
+    summary: 'Apply pending database migrations',
+    load: async () => (await import('./commands/migrate.command.js')).migrateCommand,
+  },
+  'keys rotate': {
+    summary: 'Make a new signing key current; the old one verifies until its tokens expire',
+    load: async () => (await import('./commands/keys-rotate.command.js')).keysRotateCommand,
+  },
+  'users create-admin': {
+    summary: 'Create an administrator, or give an existing account the admin role',
+    load: async () => (await import('./commands/create-admin.command.js')).createAdminCommand,
+  },
+  'users import': {
+    summary: 'Import users from a JSON-lines file (bcrypt or argon2id hashes keep working)',
+    load: async () => (await import('./commands/users-import.command.js')).usersImportCommand,
+  },
+  'audit verify': {
+    summary: "Check the audit log's hash chain (exit 1 when broken)",
+    load: async () => (await import('./commands/audit.command.js')).auditVerifyCommand,
+  },
+  'audit prune': {
+    summary: 'Delete audit entries older than AUDIT_RETENTION_DAYS, keeping the chain verifiable',
+    load: async () => (await import('./commands/audit.command.js')).auditPruneCommand,
+  },
 }
 
 function usage(): string {
@@ -35,7 +51,7 @@ export async function runCli(argv: string[]): Promise<number> {
     ;(help ? process.stdout : process.stderr).write(usage())
     return help ? 0 : 2
   }
-  const command = COMMANDS[name] as Command
+  const command = await (COMMANDS[name] as { load: () => Promise<Command> }).load()
   const rest = argv.slice(argv.indexOf(name.split(' ').at(-1) as string) + 1)
   try {
     const { values, positionals } = parseArgs({

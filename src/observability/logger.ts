@@ -1,5 +1,6 @@
 import { type Logger, pino } from 'pino'
 import type { Config } from '../config/config.schema.js'
+import { currentTraceIds, tracingActive } from './trace-context.js'
 
 /**
  * Paths never written to a log. pino's wildcards match one level only, so nested places where a
@@ -44,6 +45,8 @@ export function createLogger(
     base: { service: 'kitsune' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    // Correlates log lines with traces; skipped entirely when tracing is off.
+    ...(tracingActive() ? { mixin: currentTraceIds } : {}),
   }
   if (destination) return pino(options, destination as pino.DestinationStream)
   if (config.log.format === 'pretty' && prettyAvailable()) {

@@ -1,0 +1,37 @@
+import { FastifyOtelInstrumentation } from '@fastify/otel'
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { markTracingActive } from './trace-context.js'
+
+/**
+ * Starts the OpenTelemetry SDK with HTTP, Fastify, pg and ioredis instrumentation. The exporter
+ * (OTLP over HTTP) and resource come from the standard OTEL_* variables; tests pass their own span
+ * processors. Prometheus covers metrics, so the SDK's own metric exporter stays off.
+ */
+export function startTracing(options: { spanProcessors?: SpanProcessor[] } = {}): {
+  shutdown(): Promise<void>
+} {
+  const sdk = new NodeSDK({
+    serviceName: 'kitsune',
+    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
+    metricReaders: [],
+    instrumentations: [
+      new HttpInstrumentation(),
+      new FastifyOtelInstrumentation({ registerOnInitialization: true }),
+      new PgInstrumentation(),
+      new IORedisInstrumentation(),
+    ],
+  })
+  sdk.start()
+  markTracingActive(true)
+  return {
+    async shutdown() {
+      markTracingActive(false)
+      // Rejects when no collector listens; there is nothing left to do about it at exit.
+      await sdk.shutdown().catch(() => undefined)
+    },
+  }
+}
