@@ -42,7 +42,9 @@ export function createPasswordHasher(params: Argon2Params = ARGON2_OWASP): Passw
     hash: (password) => hash(password, options),
     async verify(passwordHash, password) {
       try {
-        if (BCRYPT.test(passwordHash)) return await bcrypt.compare(password, passwordHash)
+        // $2y$ (PHP) and $2b$ are the same algorithm; the bcrypt binding only knows $2a$/$2b$.
+        if (BCRYPT.test(passwordHash))
+          return await bcrypt.compare(password, passwordHash.replace(/^\$2y\$/, '$2b$'))
         return await verify(passwordHash, password)
       } catch {
         return false

@@ -19,6 +19,8 @@ export interface MailerLogger {
 export interface Mailer {
   readonly kind: 'smtp' | 'log'
   send(message: MailMessage): void
+  /** Runs mail-related work in the background (tracked by idle()); a failure is logged. */
+  defer(task: () => Promise<void>): void
   /** Resolves when every queued message was delivered or given up on (tests, shutdown). */
   idle(): Promise<void>
   close(): Promise<void>
@@ -104,6 +106,14 @@ export function createMailer(options: MailerOptions): Mailer {
     kind: smtpUrl ? 'smtp' : 'log',
     send(message) {
       const job = deliver(message).finally(() => pending.delete(job))
+      pending.add(job)
+    },
+    defer(task) {
+      const job = task()
+        .catch((error: unknown) =>
+          logger.error({ err: { message: (error as Error).message } }, 'background e-mail work failed'),
+        )
+        .finally(() => pending.delete(job))
       pending.add(job)
     },
     async idle() {

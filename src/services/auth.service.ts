@@ -123,7 +123,14 @@ export function createAuthService(deps: {
         const upgraded = await hasher.hash(password)
         await uow.read.users.replaceHash(credentials.id, credentials.password_hash, upgraded)
       }
-      return this.openSession(credentials.id, ctx, 'password')
+      // The password alone never opens a session for an MFA account: a step-up token instead.
+      if (credentials.mfa_enabled) {
+        metrics.login('mfa_required')
+        return deps.mfa.challenge(credentials.id)
+      }
+      const pair = await this.openSession(credentials.id, ctx, 'password')
+      metrics.login('success')
+      return pair
     },
 
     /** Audits the failure (never the password) and throws the one uniform error. */

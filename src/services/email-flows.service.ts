@@ -77,10 +77,17 @@ export function createEmailFlowsService(deps: {
       )
     },
 
-    /** Always resolves (the route answers 202 either way): the answer never tells if the account exists. */
+    /**
+     * Answers at once and does the work in the background, so neither the answer nor its timing
+     * tells whether the account exists (OWASP Forgot Password cheat sheet).
+     */
     async forgotPassword(rawEmail: string, ctx: RequestContext): Promise<void> {
       const email = normalizeEmail(rawEmail)
-      if (!email || !(await withinBudget('password_reset', email))) return
+      if (email) mailer.defer(() => this.sendResetLink(email, ctx))
+    },
+
+    async sendResetLink(email: string, ctx: RequestContext): Promise<void> {
+      if (!(await withinBudget('password_reset', email))) return
       const user = await uow.read.users.findCredentialsByEmail(email)
       if (!user?.is_active) return
       await uow.run(async (repos, tx) => {

@@ -37,7 +37,11 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
   // staticCSP gives the documentation pages their own CSP (hashes of its inline scripts).
   await app.register(swaggerUi, {
     routePrefix: '/docs',
+    // The documentation pages get their own CSP (its assets only); over plain http (development)
+    // upgrade-insecure-requests would break loading them.
     staticCSP: true,
+    transformStaticCSP: (header) =>
+      publicUrl.startsWith('https://') ? header : header.replace(/\s*upgrade-insecure-requests;?/, ''),
     uiConfig: { persistAuthorization: false },
   })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

@@ -1,0 +1,206 @@
+import fc from 'fast-check'
+import type { HTTPMethods } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
+import { bearer, login, registerUser, type TestUser } from '../helpers/factories.js'
+import { testTargets } from '../helpers/test-targets.js'
+
+const ADMIN = { email: 'fuzz-admin@example.com', password: 'admin password 1234' }
+const RUNS = 100
+
+interface Route {
+  name: string
+  method: HTTPMethods
+  url: string
+  fields: string[]
+  auth?: 'user' | 'admin'
+  oauth?: boolean
+  /** How a success changes the number of users. */
+  rowsOnSuccess?: number
+}
+
+const ROUTES: Route[] = [
+  {
+    name: 'register',
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    fields: ['email', 'password', 'full_name'],
+    rowsOnSuccess: 1,
+  },
+  { name: 'login', method: 'POST', url: '/api/v1/auth/login', fields: ['email', 'password'] },
+  {
+    name: 'token',
+    method: 'POST',
+    url: '/api/v1/auth/token',
+    fields: ['grant_type', 'username', 'password', 'refresh_token', 'scope'],
+    oauth: true,
+  },
+  { name: 'refresh', method: 'POST', url: '/api/v1/auth/refresh', fields: ['refresh_token'] },
+  { name: 'logout', method: 'POST', url: '/api/v1/auth/logout', fields: ['refresh_token'], auth: 'user' },
+  {
+    name: 'password change',
+    method: 'POST',
+    url: '/api/v1/users/me/password',
+    fields: ['current_password', 'new_password'],
+    auth: 'user',
+  },
+  { name: 'me PATCH', method: 'PATCH', url: '/api/v1/users/me', fields: ['full_name'], auth: 'user' },
+  {
+    name: 'me DELETE',
+    method: 'DELETE',
+    url: '/api/v1/users/me',
+    fields: ['password'],
+    auth: 'user',
+    rowsOnSuccess: -1,
+  },
+  {
+    name: 'admin create',
+    method: 'POST',
+    url: '/api/v1/admin/users',
+    fields: ['email', 'password', 'full_name', 'roles', 'is_active', 'email_verified'],
+    auth: 'admin',
+    rowsOnSuccess: 1,
+  },
+]
+
+const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'role', 'roles', 'is_superuser', 'id']
+
+function stringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? ''
+  } catch {
+    return String(value)
+  }
+}
+
+/** Mostly the type the route expects, so bodies get past the parser; sometimes anything at all. */
+function contentTypes(route: Route): fc.Arbitrary<string> {
+  const expected = route.oauth
+    ? fc.constantFrom('application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=utf-8')
+    : fc.constantFrom('application/json', 'application/json; charset=utf-8')
+  const other = fc.constantFrom(
+    'application/json',
+    'application/json; charset=latin1',
+    'application/x-www-form-urlencoded',
+    'text/plain',
+    'multipart/form-data; boundary=xyz',
+    'application/xml',
+    'application/*',
+  )
+  return fc.oneof(
+    { arbitrary: expected, weight: 6 },
+    { arbitrary: other, weight: 2 },
+    { arbitrary: fc.stringMatching(/^[!-~][ -~]{0,40}$/), weight: 1 },
+  )
+}
+
+/** Bodies for a route: random values, its own fields with wrong types, deep, huge, raw bytes. */
+function bodies(route: Route): fc.Arbitrary<string | Buffer> {
+  const key = fc.oneof(fc.constantFrom(...route.fields, ...HOSTILE_KEYS), fc.string({ maxLength: 12 }))
+  const value = fc.oneof(fc.anything(), fc.string({ maxLength: 300 }), fc.emailAddress())
+  // Built by hand so duplicate and prototype keys really reach the wire.
+  const object = fc
+    .array(fc.tuple(key, value), { maxLength: 8 })
+    .map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stringify(v)}`).join(',')}}`)
+  const plausible = fc
+    .record(
+      Object.fromEntries(
+        route.fields.map((f) => [f, fc.oneof(fc.emailAddress(), fc.string({ minLength: 8, maxLength: 40 }))]),
+      ),
+      { requiredKeys: [] },
+    )
+    .map(stringify)
+  const deep = fc
+    .tuple(fc.integer({ min: 1, max: 300 }), fc.boolean())
+    .map(([depth, arrays]) =>
+      arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+    )
+  const huge = fc
+    .tuple(fc.constantFrom(...route.fields), fc.integer({ min: 1_000, max: 80_000 }))
+    .map(([field, length]) => JSON.stringify({ [field]: 'x'.repeat(length) }))
+  const form = fc
+    .array(fc.tuple(key, fc.string({ maxLength: 40 })), { maxLength: 6 })
+    .map((pairs) => new URLSearchParams(pairs).toString())
+  const grant = fc
+    .record(
+      {
+        grant_type: fc.constantFrom('password', 'refresh_token', 'client_credentials'),
+        username: fc.oneof(fc.emailAddress(), fc.string()),
+        password: fc.string({ maxLength: 300 }),
+        refresh_token: fc.string({ maxLength: 600 }),
+      },
+      { requiredKeys: ['grant_type'] },
+    )
+    .map((fields) => new URLSearchParams(fields).toString())
+  return fc.oneof(
+    route.oauth ? grant : plausible,
+    fc.anything().map(stringify),
+    fc.json(),
+    object,
+    plausible,
+    deep,
+    huge,
+    form,
+    fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
+  )
+}
+
+describe.each(testTargets())('hostile input on $name', (target) => {
+  let t: TestApp
+  let victim: TestUser
+  let userToken: string
+  let adminToken: string
+  beforeAll(async () => {
+    t = await buildTestApp({ target, env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } })
+    victim = await registerUser(t)
+    userToken = (await login(t, victim)).access_token
+    adminToken = (await login(t, ADMIN)).access_token
+  })
+  afterAll(async () => t?.close())
+
+  const countUsers = async () =>
+    Number(
+      (
+        await t.kitsune.database.db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
+
+  it.each(ROUTES)(
+    '$name never answers 5xx, always a proper error body, and writes no half rows',
+    async (route) => {
+      await fc.assert(
+        fc.asyncProperty(bodies(route), contentTypes(route), async (payload, type) => {
+          const before = await countUsers()
+          const auth =
+            route.auth === 'admin' ? bearer(adminToken) : route.auth === 'user' ? bearer(userToken) : {}
+          const response = await t.inject({
+            method: route.method,
+            url: route.url,
+            headers: { 'content-type': type, ...auth },
+            payload,
+          })
+          expect(response.statusCode).toBeLessThan(500)
+          const success = response.statusCode < 300
+          if (!success) {
+            const body = response.json()
+            if (route.oauth && !String(response.headers['content-type']).includes('problem+json')) {
+              expect(response.headers['content-type']).toContain('application/json')
+              expect(typeof body.error).toBe('string')
+            } else {
+              expect(response.headers['content-type']).toContain('application/problem+json')
+              expect(body.status).toBe(response.statusCode)
+            }
+          }
+          expect(await countUsers()).toBe(before + (success ? (route.rowsOnSuccess ?? 0) : 0))
+          // A fuzzed logout that succeeded ends the session the other routes use.
+          if (route.name === 'logout' && success) userToken = (await login(t, victim)).access_token
+        }),
+        { numRuns: RUNS },
+      )
+    },
+    180_000,
+  )
+})

@@ -1,0 +1,220 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import bcrypt from 'bcrypt'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createPasswordHasher } from '../../src/auth/password-hasher.js'
+import { buildTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/build-test-app.js'
+import { uniqueEmail } from '../helpers/factories.js'
+import {
+  createPostgresDatabase,
+  postgresTarget,
+  TEST_DATABASE_URL,
+  testTargets,
+} from '../helpers/test-targets.js'
+
+const OLD_PASSWORD = 'the password from the old system'
+const argon2 = createPasswordHasher()
+let bcrypt2b: string
+let argon2t2: string
+beforeAll(async () => {
+  bcrypt2b = await bcrypt.hash(OLD_PASSWORD, 10)
+  argon2t2 = await argon2.hash(OLD_PASSWORD)
+})
+
+const line = (email: string, passwordHash: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    email,
+    full_name: 'Imported Person',
+    password_hash: passwordHash,
+    is_active: true,
+    ...extra,
+  })
+
+/** A file whose lines 2 to 6 are each bad in a different way; lines 1 and 8 are good. */
+function mixedFile(good: [string, string]): string[] {
+  return [
+    line(good[0], bcrypt2b),
+    '{"email": "broken json",',
+    line('not-an-email', bcrypt2b),
+    line(uniqueEmail(), bcrypt2b, { roles: ['no-such-role'] }),
+    line(good[0].toUpperCase(), argon2t2),
+    line(uniqueEmail(), '$1$md5$not-supported'),
+    '',
+    line(good[1], argon2t2, { roles: ['user'] }),
+  ]
+}
+const BAD_LINES = [2, 3, 4, 5, 6]
+
+async function storedHash(t: TestApp, email: string): Promise<string | undefined> {
+  const row = await t.kitsune.database.db
+    .selectFrom('users')
+    .select('password_hash')
+    .where('email', '=', email)
+    .executeTakeFirst()
+  return row?.password_hash
+}
+
+const loginStatus = async (t: TestApp, email: string, password = OLD_PASSWORD) =>
+  (await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } })).statusCode
+
+describe.each(testTargets())('user import service on $name', (target) => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await buildTestApp({ target })
+  })
+  afterAll(async () => t?.close())
+
+  const importLines = (lines: string[], skipInvalid = false) =>
+    t.kitsune.services.userImport.importLines(lines, { skipInvalid })
+
+  it('imports a good file with the given roles and names', async () => {
+    const [a, b] = [uniqueEmail(), uniqueEmail()]
+    const result = await importLines([line(a, bcrypt2b), line(b, argon2t2, { roles: ['admin', 'user'] })])
+    expect(result).toEqual({ imported: 2, errors: [], committed: true })
+    expect(await storedHash(t, a)).toBe(bcrypt2b)
+    expect(await storedHash(t, b)).toBe(argon2t2)
+  })
+
+  it.each([
+    ['$2b$', (hash: string) => hash],
+    ['$2a$', (hash: string) => hash.replace(/^\$2b\$/, '$2a$')],
+    ['$2y$', (hash: string) => hash.replace(/^\$2b\$/, '$2y$')],
+  ])(
+    'logs a %s bcrypt user in with the old password and upgrades the hash to argon2id',
+    async (_prefix, variant) => {
+      const email = uniqueEmail()
+      await importLines([line(email, variant(bcrypt2b))])
+      expect(await loginStatus(t, email)).toBe(200)
+      expect(await storedHash(t, email)).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
+      expect(await loginStatus(t, email)).toBe(200)
+      expect(await loginStatus(t, email, 'not the old password')).toBe(401)
+    },
+  )
+
+  it('logs an argon2id user in and keeps a hash that is already strong enough', async () => {
+    const email = uniqueEmail()
+    await importLines([line(email, argon2t2)])
+    expect(await loginStatus(t, email)).toBe(200)
+    expect(await storedHash(t, email)).toBe(argon2t2)
+  })
+
+  it('imports nothing from a file with bad lines and reports each bad line number', async () => {
+    const good: [string, string] = [uniqueEmail(), uniqueEmail()]
+    const result = await importLines(mixedFile(good))
+    expect(result.committed).toBe(false)
+    expect(result.imported).toBe(0)
+    expect(result.errors.map((e) => e.line)).toEqual(BAD_LINES)
+    expect(result.errors.find((e) => e.line === 5)?.message).toContain('duplicate of line 1')
+    for (const email of good) expect(await storedHash(t, email)).toBeUndefined()
+  })
+
+  it('reports an e-mail that is already registered', async () => {
+    const email = uniqueEmail()
+    await importLines([line(email, bcrypt2b)])
+    const result = await importLines([line(uniqueEmail(), bcrypt2b), line(email, argon2t2)])
+    expect(result).toMatchObject({ imported: 0, committed: false, errors: [{ line: 2 }] })
+  })
+
+  it('imports the good lines with skipInvalid and still reports the bad ones', async () => {
+    const good: [string, string] = [uniqueEmail(), uniqueEmail()]
+    const result = await importLines(mixedFile(good), true)
+    expect(result).toMatchObject({ imported: 2, committed: true })
+    expect(result.errors.map((e) => e.line)).toEqual(BAD_LINES)
+    expect(await storedHash(t, good[0])).toBe(bcrypt2b)
+    expect(await loginStatus(t, good[1])).toBe(200)
+  })
+
+  it('rehashes an imported t=2 argon2id hash at login when ARGON2_TIME_COST=3', async () => {
+    const stronger = await buildTestApp({ target, env: { ARGON2_TIME_COST: '3' } })
+    try {
+      const email = uniqueEmail()
+      await stronger.kitsune.services.userImport.importLines([line(email, argon2t2)], { skipInvalid: false })
+      expect(await loginStatus(stronger, email)).toBe(200)
+      expect(await storedHash(stronger, email)).toMatch(/^\$argon2id\$v=19\$m=19456,t=3,p=1\$/)
+      expect(await loginStatus(stronger, email)).toBe(200)
+    } finally {
+      await stronger.close()
+    }
+  })
+})
+
+describe.skipIf(!TEST_DATABASE_URL)('kitsune users import (CLI) on PostgreSQL', () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>
+  let t: TestApp
+  let dir: string
+  beforeAll(async () => {
+    database = await createPostgresDatabase()
+    dir = mkdtempSync(join(tmpdir(), 'kitsune-import-'))
+    const provisioned = { env: { DATABASE_URL: database.url }, drop: async () => {} }
+    t = await buildTestApp({ target: postgresTarget, provisioned })
+  })
+  afterAll(async () => {
+    await t?.close()
+    await database?.drop()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  function runImport(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? dir,
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      SECRET_KEY: TEST_SECRET_KEY,
+      KITSUNE_DATA_DIR: dir,
+    }
+    return new Promise((resolve) => {
+      execFile(
+        'npx',
+        ['tsx', 'src/cli/main.ts', 'users', 'import', ...args],
+        { env },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      )
+    })
+  }
+
+  const writeFile = (name: string, lines: string[]) => {
+    const path = join(dir, name)
+    writeFileSync(path, `${lines.join('\n')}\n`)
+    return path
+  }
+
+  it('imports a good file, exits 0, and the bcrypt user logs in over HTTP', async () => {
+    const [a, b] = [uniqueEmail(), uniqueEmail()]
+    const result = await runImport(writeFile('good.jsonl', [line(a, bcrypt2b), line(b, argon2t2)]))
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result.stdout).toContain('imported 2 user(s)')
+    expect(await loginStatus(t, a)).toBe(200)
+    expect(await storedHash(t, a)).toMatch(/^\$argon2id\$/)
+    expect(await loginStatus(t, b)).toBe(200)
+  })
+
+  it('exits 1 for a file with bad lines, naming each line on stderr, and imports nothing', async () => {
+    const good: [string, string] = [uniqueEmail(), uniqueEmail()]
+    const file = writeFile('mixed.jsonl', mixedFile(good))
+    const result = await runImport(file)
+    expect(result.code).toBe(1)
+    for (const n of BAD_LINES) expect(result.stderr).toContain(`${file}:${n}: `)
+    expect(result.stderr).toContain('nothing imported')
+    for (const email of good) expect(await storedHash(t, email)).toBeUndefined()
+  })
+
+  it('imports the good lines with --skip-invalid and exits 0', async () => {
+    const good: [string, string] = [uniqueEmail(), uniqueEmail()]
+    const file = writeFile('skip.jsonl', mixedFile(good))
+    const result = await runImport(file, '--skip-invalid')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('imported 2 user(s); skipped 5 bad line(s)')
+    expect(result.stderr).toContain(`${file}:2: `)
+    expect(await loginStatus(t, good[0])).toBe(200)
+  })
+
+  it('exits 2 without a FILE argument or with an unreadable file', async () => {
+    expect((await runImport()).code).toBe(2)
+    const missing = await runImport(join(dir, 'does-not-exist.jsonl'))
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('cannot read')
+  })
+})
