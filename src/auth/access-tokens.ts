@@ -34,6 +34,8 @@ export interface AccessTokens {
 // RFC 9068 media type: an access token cannot be confused with another JWT from the same key.
 const TOKEN_TYPE = 'at+jwt'
 const CLOCK_SKEW_SECONDS = 5
+/** Verified tokens kept in memory (oldest evicted first): roughly one per active client. */
+const VERIFIED_CACHE_SIZE = 10_000
 
 export function createAccessTokens(options: {
   keys: KeySource
@@ -44,6 +46,7 @@ export function createAccessTokens(options: {
   clock: Clock
 }): AccessTokens {
   const { keys, algorithm, issuer, audience, ttlSeconds, clock } = options
+  const verified = new Map<string, AccessTokenClaims>()
   return {
     async issue({ userId, sessionId, roles }) {
       const key = keys.current()
@@ -70,34 +73,45 @@ export function createAccessTokens(options: {
       return { token, expiresIn: ttlSeconds, claims }
     },
     async verify(token) {
-      let payload: JWTPayload
-      try {
-        ;({ payload } = await jwtVerify(
-          token,
-          async (header) => {
-            const key = header.kid ? await keys.find(header.kid) : undefined
-            if (!key || key.algorithm !== header.alg) throw new Error('unknown key')
-            return key.verifyKey
-          },
-          {
-            algorithms: [algorithm],
-            issuer,
-            audience,
-            typ: TOKEN_TYPE,
-            currentDate: clock.now(),
-            clockTolerance: CLOCK_SKEW_SECONDS,
-            requiredClaims: ['sub', 'exp', 'iat', 'nbf', 'jti', 'sid'],
-          },
-        ))
-      } catch (error) {
-        if (error instanceof AppError) throw error
-        throw new AppError('INVALID_TOKEN', { cause: error })
-      }
-      const { sub, sid, jti, iat, exp, roles } = payload
-      if (typeof sid !== 'string' || !Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
-        throw new AppError('INVALID_TOKEN')
-      }
-      return { sub: sub as string, sid, jti: jti as string, iat: iat as number, exp: exp as number, roles }
+      const cached = verified.get(token)
+      // A token is immutable: once its signature and claims checked out, only time can change
+      // the verdict. Revocation is decided separately, on every request, by the auth state.
+      if (cached && cached.exp > epochSeconds(clock.now())) return cached
+      const claims = await verifyFully(token)
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string)
+      verified.set(token, claims)
+      return claims
     },
+  }
+
+  async function verifyFully(token: string): Promise<AccessTokenClaims> {
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = header.kid ? await keys.find(header.kid) : undefined
+          if (!key || key.algorithm !== header.alg) throw new Error('unknown key')
+          return key.verifyKey
+        },
+        {
+          algorithms: [algorithm],
+          issuer,
+          audience,
+          typ: TOKEN_TYPE,
+          currentDate: clock.now(),
+          clockTolerance: CLOCK_SKEW_SECONDS,
+          requiredClaims: ['sub', 'exp', 'iat', 'nbf', 'jti', 'sid'],
+        },
+      ))
+    } catch (error) {
+      if (error instanceof AppError) throw error
+      throw new AppError('INVALID_TOKEN', { cause: error })
+    }
+    const { sub, sid, jti, iat, exp, roles } = payload
+    if (typeof sid !== 'string' || !Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
+      throw new AppError('INVALID_TOKEN')
+    }
+    return { sub: sub as string, sid, jti: jti as string, iat: iat as number, exp: exp as number, roles }
   }
 }

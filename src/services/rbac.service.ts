@@ -52,6 +52,16 @@ export function createRbacService(deps: {
     })
   }
 
+  /** A non-admin with roles:write may only hand out permissions they hold themselves. */
+  const requireHeld = async (actor: Principal, permissions: readonly string[]) => {
+    if (actor.roles.includes(ADMIN_ROLE)) return
+    const grants = await loadGrants()
+    const notHeld = permissions.filter((p) => !rolesGrant(actor.roles, p as Permission, grants))
+    if (notHeld.length > 0) {
+      throw new AppError('FORBIDDEN', { detail: `only an administrator can grant: ${notHeld.join(', ')}` })
+    }
+  }
+
   const checkPermissions = (permissions: readonly string[]) => {
     const unknown = permissions.filter((p) => !isPermission(p))
     if (unknown.length > 0)
@@ -96,6 +106,7 @@ export function createRbacService(deps: {
       if (!ROLE_NAME.test(input.name))
         throw validationError('/name', 'must be 2-50 characters: a-z, 0-9, _ or -, starting with a letter')
       const permissions = checkPermissions(input.permissions)
+      await requireHeld(actor, permissions)
       return uow.run(async (repos, tx) => {
         if (!(await repos.roles.insert({ name: input.name, description: input.description ?? '' })))
           throw new AppError('ROLE_EXISTS')
@@ -113,6 +124,7 @@ export function createRbacService(deps: {
       ctx: RequestContext,
     ) {
       const permissions = patch.permissions ? checkPermissions(patch.permissions) : undefined
+      if (permissions) await requireHeld(actor, permissions)
       return uow.run(async (repos, tx) => {
         const role = await repos.roles.find(name)
         if (!role) throw new AppError('NOT_FOUND', { detail: 'role not found' })

@@ -1,5 +1,5 @@
 import type { AccessTokens } from '../auth/access-tokens.js'
-import { hashOpaqueToken } from '../auth/opaque-tokens.js'
+import { generateOpaqueToken, hashOpaqueToken } from '../auth/opaque-tokens.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
@@ -8,7 +8,7 @@ import type { Repositories } from '../repositories/repositories.js'
 import type { AuditService } from './audit.service.js'
 import type { AuthStateService } from './auth-state.service.js'
 import type { Principal, RequestContext } from './request-context.js'
-import { issueTokenPair, type TokenPair } from './token-pair.js'
+import type { TokenPair } from './token-pair.js'
 
 export interface SecurityLogger {
   warn(obj: object, msg: string): void
@@ -24,7 +24,7 @@ export interface SessionView {
   current: boolean
 }
 
-type RefreshOutcome = { pair: TokenPair } | { reused: { sessionId: string; userId: string | undefined } }
+type RefreshOutcome = { reused: { sessionId: string; userId: string | undefined } }
 
 export function createSessionService(deps: {
   uow: UnitOfWork<Repositories>
@@ -46,40 +46,48 @@ export function createSessionService(deps: {
     async refresh(refreshToken: string, ctx: RequestContext): Promise<TokenPair> {
       const tokenHash = hashOpaqueToken(refreshToken)
       const now = clock.now()
-      const outcome = await uow.run<RefreshOutcome | undefined>(async (repos, tx) => {
-        const consumed = await repos.refreshTokens.consume(tokenHash, now)
-        if (!consumed) {
-          const known = await repos.refreshTokens.findByHash(tokenHash)
-          if (!known?.consumed_at) return undefined
-          // The owner comes from the session row: revoke() returns nothing when it had already ended.
-          const owner = await repos.sessions.findById(known.session_id)
-          await repos.sessions.revoke(known.session_id, 'refresh_token_reused', now)
-          await authState.invalidate(tx, { sessionIds: [known.session_id] })
-          await audit.record(repos, tx, ctx, {
-            action: 'token.refresh_reused',
-            actorId: owner?.user_id ?? null,
-            targetType: 'session',
-            targetId: known.session_id,
-          })
-          return { reused: { sessionId: known.session_id, userId: owner?.user_id } }
-        }
-        const session = await repos.sessions.findById(consumed.session_id)
-        if (!session || session.revoked_at !== null || session.expires_at <= now) return undefined
-        const user = await repos.users.findAuthState(session.user_id)
-        if (!user?.is_active) return undefined
-        await repos.sessions.touch(session.id, now, ctx.ip, ctx.userAgent)
-        const pair = await issueTokenPair(
-          repos,
-          accessTokens,
-          { id: session.id, userId: session.user_id, expiresAt: session.expires_at, roles: user.roles },
-          now,
-        )
-        return { pair }
+      const next = generateOpaqueToken()
+      // The common case costs one statement; only a failed rotation opens a transaction.
+      const rotation = await uow.read.refreshTokens.rotate({
+        tokenHash,
+        nextHash: next.hash,
+        now,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
       })
-      if (outcome && 'pair' in outcome) {
+      if (rotation.status === 'rotated') {
+        const access = await accessTokens.issue({
+          userId: rotation.user_id,
+          sessionId: rotation.session_id,
+          roles: rotation.roles,
+        })
         metrics.refresh('success')
-        return outcome.pair
+        return {
+          access_token: access.token,
+          token_type: 'bearer',
+          expires_in: access.expiresIn,
+          refresh_token: next.token,
+          refresh_expires_in: Math.max(0, Math.floor((rotation.expires_at.getTime() - now.getTime()) / 1000)),
+        }
       }
+      const outcome =
+        rotation.status === 'dead_session'
+          ? undefined
+          : await uow.run<RefreshOutcome | undefined>(async (repos, tx) => {
+              const known = await repos.refreshTokens.findByHash(tokenHash)
+              if (!known?.consumed_at) return undefined
+              // The owner comes from the session row: revoke() returns nothing when it had already ended.
+              const owner = await repos.sessions.findById(known.session_id)
+              await repos.sessions.revoke(known.session_id, 'refresh_token_reused', now)
+              await authState.invalidate(tx, { sessionIds: [known.session_id] })
+              await audit.record(repos, tx, ctx, {
+                action: 'token.refresh_reused',
+                actorId: owner?.user_id ?? null,
+                targetType: 'session',
+                targetId: known.session_id,
+              })
+              return { reused: { sessionId: known.session_id, userId: owner?.user_id } }
+            })
       metrics.refresh(outcome ? 'reused' : 'invalid')
       if (outcome) {
         logger.warn(

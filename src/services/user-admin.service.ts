@@ -44,6 +44,18 @@ export function createUserAdminService(deps: {
     }
   }
 
+  /** A non-admin may only grant or remove roles they hold themselves: no escalation by delegation. */
+  const requireMayChangeRoles = (actor: Principal, before: readonly string[], after: readonly string[]) => {
+    if (actor.roles.includes(ADMIN_ROLE)) return
+    const changed = [...after.filter((r) => !before.includes(r)), ...before.filter((r) => !after.includes(r))]
+    const notHeld = changed.filter((r) => !actor.roles.includes(r))
+    if (notHeld.length > 0) {
+      throw new AppError('FORBIDDEN', {
+        detail: `only an administrator can grant or remove: ${notHeld.join(', ')}`,
+      })
+    }
+  }
+
   const requireRoles = async (repos: Repositories, roles: readonly string[]) => {
     const unique = [...new Set(roles)]
     const known = await repos.roles.existing(unique)
@@ -95,6 +107,7 @@ export function createUserAdminService(deps: {
       const now = clock.now()
       return uow.run(async (repos, tx) => {
         const roles = await requireRoles(repos, input.roles ?? [USER_ROLE])
+        requireMayChangeRoles(actor, [], roles)
         const id = uuidv7()
         await repos.users.insert({
           id,
@@ -177,6 +190,7 @@ export function createUserAdminService(deps: {
         const wanted = await requireRoles(repos, roles)
         await repos.roles.lockAdminInvariant()
         const before = await repos.users.getById(id)
+        requireMayChangeRoles(actor, before.roles, wanted)
         await repos.roles.setUserRoles(id, wanted)
         if (before.roles.includes(ADMIN_ROLE) && !wanted.includes(ADMIN_ROLE)) await keepOneAdmin(repos)
         await authState.invalidate(tx, { userIds: [id] })
