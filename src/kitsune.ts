@@ -66,6 +66,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
         url: config.redisUrl,
         keyPrefix: config.redisKeyPrefix,
         logger: logger.child({ component: 'redis' }),
+        onCommandError: metrics?.redisError,
       })
       store = redis
       if (!(await redis.waitUntilReady(3000)))
@@ -117,6 +118,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       secretBox,
       hasher,
       audit,
+      authState,
       mailer,
       templates,
       store,

@@ -8,6 +8,7 @@ import { createKitsune } from './kitsune.js'
 import type { Metrics } from './observability/metrics.js'
 
 const SHUTDOWN_GRACE_MS = 10_000
+const MAX_RESTARTS_PER_MINUTE = 5
 
 /**
  * Process entry: config → Kitsune → HTTP → listen; SIGTERM drains in-flight requests and exits 0.
@@ -85,15 +86,29 @@ function runPrimary(config: Config, workers: number): void {
     )
   }
   let stopping = false
+  let restarts: number[] = []
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      if (code !== 0 && signal !== 'SIGTERM') process.exitCode = 1
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(process.exitCode ?? 0)
       return
     }
+    // A worker that keeps dying (e.g. the database is unreachable at start) must not loop forever.
+    const now = Date.now()
+    restarts = restarts.filter((at) => now - at < 60_000)
+    if (restarts.length >= MAX_RESTARTS_PER_MINUTE) {
+      process.stderr.write(
+        `kitsune: workers keep exiting (${restarts.length} restarts in a minute); giving up\n`,
+      )
+      process.exitCode = 1
+      stop()
+      return
+    }
+    restarts.push(now)
     process.stderr.write(
       `kitsune: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`,
     )
-    cluster.fork()
+    setTimeout(() => cluster.fork(), 1000)
   })
   const stop = () => {
     if (stopping) return

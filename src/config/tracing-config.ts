@@ -9,3 +9,9 @@ export function tracingEnabled(env: Environment = process.env): boolean {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT
   return Boolean(endpoint) && env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true'
 }
+
+/** `kitsune` unless OTEL_SERVICE_NAME or a service.name resource attribute says otherwise. */
+export function defaultServiceName(env: Environment = process.env): string | undefined {
+  const named = env.OTEL_SERVICE_NAME || env.OTEL_RESOURCE_ATTRIBUTES?.includes('service.name=')
+  return named ? undefined : 'kitsune'
+}

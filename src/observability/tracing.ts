@@ -4,6 +4,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { defaultServiceName } from '../config/tracing-config.js'
 import { markTracingActive } from './trace-context.js'
 
 /**
@@ -15,7 +16,7 @@ export function startTracing(options: { spanProcessors?: SpanProcessor[] } = {})
   shutdown(): Promise<void>
 } {
   const sdk = new NodeSDK({
-    serviceName: 'kitsune',
+    serviceName: defaultServiceName(),
     ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
     metricReaders: [],
     instrumentations: [

@@ -3,6 +3,7 @@ import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
 import type { Repositories } from '../repositories/repositories.js'
+import type { UserRecord } from '../repositories/user.repository.js'
 import type { Store } from '../stores/store.js'
 import type { Principal } from './request-context.js'
 
@@ -20,8 +21,8 @@ import type { Principal } from './request-context.js'
 export interface AuthStateService {
   principalFor(claims: AccessTokenClaims): Promise<Principal>
   /**
-   * Call inside a unit of work that ends sessions or changes a user's activity or roles (or
-   * deletes them), before it commits.
+   * Call inside a unit of work that ends sessions or changes anything of a user's public record
+   * (activity, roles, profile fields; or deletes them), before it commits.
    */
   invalidate(
     tx: TransactionContext,
@@ -33,9 +34,10 @@ const SESSION_REVOKED = 'r'
 const USER_GONE = 'x'
 const DIRTY = 'd'
 
-interface CachedUser {
-  a: boolean
-  r: string[]
+/** The public user record as cached (dates as ISO strings): also what GET /users/me returns. */
+export type CachedUser = Omit<UserRecord, 'created_at' | 'updated_at'> & {
+  created_at: string
+  updated_at: string
 }
 
 const sessionKey = (sid: string) => `s:${sid}`
@@ -69,8 +71,9 @@ export function createAuthStateService(deps: {
   }
 
   const readUser = async (uid: string): Promise<string> => {
-    const state = await uow.read.users.findAuthState(uid)
-    return state ? JSON.stringify({ a: state.is_active, r: state.roles } satisfies CachedUser) : USER_GONE
+    // The whole public record: GET /users/me is then answered without a database read.
+    const user = await uow.read.users.findById(uid)
+    return user ? JSON.stringify(user) : USER_GONE
   }
 
   return {
@@ -85,9 +88,9 @@ export function createAuthStateService(deps: {
         if (cacheable) await store.set(userKey(sub), user, cacheTtl, { onlyIfAbsent: true })
       }
       if (session !== sub || user === USER_GONE) throw new AppError('INVALID_TOKEN')
-      const state = JSON.parse(user) as CachedUser
-      if (!state.a) throw new AppError('INVALID_TOKEN')
-      return { userId: sub, sessionId: sid, roles: state.r, tokenExpiresAt: claims.exp }
+      const profile = JSON.parse(user) as CachedUser
+      if (!profile.is_active) throw new AppError('INVALID_TOKEN')
+      return { userId: sub, sessionId: sid, roles: profile.roles, tokenExpiresAt: claims.exp, profile }
     },
     async invalidate(tx, { sessionIds = [], userIds = [] }) {
       const keys = [...sessionIds.map(sessionKey), ...userIds.map(userKey)]

@@ -119,7 +119,7 @@ export function createEmailFlowsService(deps: {
           throw new AppError('INVALID_EMAIL_TOKEN')
         await repos.users.updatePassword(user.id, passwordHash, now)
         const ended = await repos.sessions.revokeAllForUser(user.id, 'password_reset', now)
-        await authState.invalidate(tx, { sessionIds: ended })
+        await authState.invalidate(tx, { sessionIds: ended, userIds: [user.id] })
         await audit.record(repos, tx, ctx, {
           action: 'password.reset',
           actorId: user.id,
@@ -141,6 +141,7 @@ export function createEmailFlowsService(deps: {
         )
         if (!used) throw new AppError('INVALID_EMAIL_TOKEN')
         await repos.users.update(used.user_id, { email_verified: true }, clock.now())
+        await authState.invalidate(tx, { userIds: [used.user_id] })
         await audit.record(repos, tx, ctx, {
           action: 'email.verified',
           actorId: used.user_id,

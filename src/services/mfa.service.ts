@@ -17,6 +17,7 @@ import type { Repositories } from '../repositories/repositories.js'
 import type { Store } from '../stores/store.js'
 import type { AuditService } from './audit.service.js'
 import { normalizePassword } from './auth.service.js'
+import type { AuthStateService } from './auth-state.service.js'
 import type { Principal, RequestContext } from './request-context.js'
 
 export const MFA_TOKEN_TTL_SECONDS = 300
@@ -39,13 +40,14 @@ export function createMfaService(deps: {
   secretBox: SecretBox
   hasher: PasswordHasher
   audit: AuditService
+  authState: AuthStateService
   mailer: Mailer
   templates: Templates
   store: Store
   clock: Clock
   issuer: string
 }) {
-  const { uow, secretBox, hasher, audit, mailer, templates, store, clock, issuer } = deps
+  const { uow, secretBox, hasher, audit, authState, mailer, templates, store, clock, issuer } = deps
   const context = (userId: string) => `totp:${userId}`
   const challengeKey = (hash: string) => `mfa:${hash}`
   const attemptsKey = (hash: string) => `mfa:n:${hash}`
@@ -95,6 +97,7 @@ export function createMfaService(deps: {
         if (step === undefined || !(await repos.mfa.useStep(user.id, step, now, true)))
           throw new AppError('INVALID_MFA_CODE')
         await repos.mfa.setEnabled(user.id, true, now)
+        await authState.invalidate(tx, { userIds: [user.id] })
         const codes = await newRecoveryCodes(repos, user.id)
         await audit.record(repos, tx, ctx, {
           action: 'mfa.enabled',
@@ -146,6 +149,7 @@ export function createMfaService(deps: {
     ) {
       await repos.mfa.deleteAll(user.id)
       await repos.mfa.setEnabled(user.id, false, clock.now())
+      await authState.invalidate(tx, { userIds: [user.id] })
       await audit.record(repos, tx, ctx, {
         action: 'mfa.disabled',
         actorId,

@@ -10,6 +10,7 @@ import type { UserRecord } from '../repositories/user.repository.js'
 import type { AuditService } from './audit.service.js'
 import { normalizePassword, requireEmail } from './auth.service.js'
 import type { AuthStateService } from './auth-state.service.js'
+import { keepOneAdmin } from './last-admin.js'
 import type { Principal, RequestContext } from './request-context.js'
 
 export const MAX_PAGE = 100
@@ -36,13 +37,6 @@ export function createUserAdminService(deps: {
   clock: Clock
 }) {
   const { uow, hasher, authState, audit, clock } = deps
-
-  /** Run inside a change that may remove admin power; rolls it back when no active admin is left. */
-  const keepOneAdmin = async (repos: Repositories) => {
-    if ((await repos.roles.countActiveHolders(ADMIN_ROLE)) === 0) {
-      throw new AppError('LAST_ADMIN', { detail: 'at least one active administrator must remain' })
-    }
-  }
 
   /** A non-admin may only grant or remove roles they hold themselves: no escalation by delegation. */
   const requireMayChangeRoles = (actor: Principal, before: readonly string[], after: readonly string[]) => {

@@ -7,7 +7,8 @@ import type { Repositories } from '../repositories/repositories.js'
 import type { UserRecord } from '../repositories/user.repository.js'
 import type { AuditService } from './audit.service.js'
 import { normalizePassword } from './auth.service.js'
-import type { AuthStateService } from './auth-state.service.js'
+import type { AuthStateService, CachedUser } from './auth-state.service.js'
+import { keepOneAdmin } from './last-admin.js'
 import type { Principal, RequestContext } from './request-context.js'
 
 /** The current user's own account: profile, password, deletion. */
@@ -28,8 +29,8 @@ export function createUserService(deps: {
   }
 
   return {
-    async me(principal: Principal): Promise<UserRecord> {
-      return uow.read.users.getById(principal.userId)
+    async me(principal: Principal): Promise<UserRecord | CachedUser> {
+      return principal.profile ?? uow.read.users.getById(principal.userId)
     },
 
     async updateMe(
@@ -44,6 +45,7 @@ export function createUserService(deps: {
             { full_name: patch.full_name?.trim() || null },
             clock.now(),
           )
+          await authState.invalidate(tx, { userIds: [principal.userId] })
           await audit.record(repos, tx, ctx, {
             action: 'user.updated',
             actorId: principal.userId,
@@ -75,7 +77,7 @@ export function createUserService(deps: {
           now,
           principal.sessionId,
         )
-        await authState.invalidate(tx, { sessionIds: ended })
+        await authState.invalidate(tx, { sessionIds: ended, userIds: [principal.userId] })
         await audit.record(repos, tx, ctx, {
           action: 'password.changed',
           actorId: principal.userId,
@@ -90,12 +92,14 @@ export function createUserService(deps: {
     async deleteMe(principal: Principal, password: string, ctx: RequestContext): Promise<void> {
       await checkPassword(principal.userId, password)
       await uow.run(async (repos, tx) => {
+        await repos.roles.lockAdminInvariant()
         const sessions = await repos.sessions.revokeAllForUser(principal.userId, 'user_deleted', clock.now())
         await authState.invalidate(tx, {
           sessionIds: [...sessions, principal.sessionId],
           userIds: [principal.userId],
         })
         await repos.users.delete(principal.userId)
+        await keepOneAdmin(repos)
         await audit.record(repos, tx, ctx, {
           action: 'user.deleted',
           actorId: principal.userId,

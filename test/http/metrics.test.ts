@@ -29,7 +29,7 @@ function parseMetrics(text: string): Sample[] {
 }
 
 /** The sum of every sample of `name` whose labels include `labels` (0 when there is none). */
-function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+function sampleSum(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
   return samples
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((sum, s) => sum + s.value, 0)
@@ -73,12 +73,12 @@ describe.each(testTargets())('Prometheus metrics on $name', (target) => {
     expect(wrong.statusCode).toBe(401)
     const after = await scrape()
     for (const result of ['success', 'bad_credentials']) {
-      expect(valueOf(after, 'kitsune_logins_total', { result })).toBe(
-        valueOf(before, 'kitsune_logins_total', { result }) + 1,
+      expect(sampleSum(after, 'kitsune_logins_total', { result })).toBe(
+        sampleSum(before, 'kitsune_logins_total', { result }) + 1,
       )
     }
-    expect(valueOf(after, 'kitsune_logins_total', { result: 'locked' })).toBe(
-      valueOf(before, 'kitsune_logins_total', { result: 'locked' }),
+    expect(sampleSum(after, 'kitsune_logins_total', { result: 'locked' })).toBe(
+      sampleSum(before, 'kitsune_logins_total', { result: 'locked' }),
     )
   })
 
@@ -92,7 +92,7 @@ describe.each(testTargets())('Prometheus metrics on $name', (target) => {
     expect((await refresh(tokens.refresh_token)).statusCode).toBe(401)
     const after = await scrape()
     const moved = (name: string, labels: Record<string, string> = {}) =>
-      valueOf(after, name, labels) - valueOf(before, name, labels)
+      sampleSum(after, name, labels) - sampleSum(before, name, labels)
     expect(moved('kitsune_registrations_total')).toBe(1)
     expect(moved('kitsune_token_refreshes_total', { result: 'success' })).toBe(1)
     expect(moved('kitsune_token_refreshes_total', { result: 'reused' })).toBe(1)
@@ -104,7 +104,11 @@ describe.each(testTargets())('Prometheus metrics on $name', (target) => {
     users.push(user)
     const sessionId = randomUUID()
     const userId = randomUUID()
-    const me = await t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(tokens.access_token) })
+    const me = await t.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: bearer(tokens.access_token),
+    })
     expect(me.statusCode).toBe(200)
     const revoke = await t.inject({
       method: 'DELETE',
@@ -138,7 +142,11 @@ describe.each(testTargets())('Prometheus metrics on $name', (target) => {
       expect(samples).toContainEqual(
         expect.objectContaining({ name: 'kitsune_db_pool_connections', labels: { state } }),
       )
-    for (const name of ['process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_version_info'])
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_version_info',
+    ])
       expect(names).toContain(name)
   })
 
@@ -169,7 +177,7 @@ describe.each(testTargets())('metrics switched off or moved on $name', (target) 
       expect((await t.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404)
       expect((await t.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200)
       const text = (await t.kitsune.metrics?.registry.metrics()) ?? ''
-      expect(valueOf(parseMetrics(text), 'http_requests_total', { route: '/health/live' })).toBe(1)
+      expect(sampleSum(parseMetrics(text), 'http_requests_total', { route: '/health/live' })).toBe(1)
     } finally {
       await t.close()
     }

@@ -26,6 +26,8 @@ export async function healthRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<v
   })
 
   app.get('/ready', {
+    // Probed every few seconds by orchestrators: only problems are worth a log line.
+    logLevel: 'warn',
     config: { rateLimit: false },
     schema: {
       tags: ['operations'],
