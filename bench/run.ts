@@ -27,7 +27,7 @@ import {
   type WorkloadId,
 } from './workloads.js'
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE]`
+const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …]`
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     'skip-build': { type: 'boolean', default: false },
     tool: { type: 'string' },
     compare: { type: 'string' },
+    // Extra server environment, e.g. --env METRICS_ENABLED=false or --env OTEL_EXPORTER_OTLP_ENDPOINT=…
+    env: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -120,6 +122,11 @@ async function main(): Promise<BenchReport> {
     )
     Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: redisPrefix })
     log(`database ${database.name}, Redis key prefix ${redisPrefix}`)
+  }
+  for (const pair of values.env ?? []) {
+    const at = pair.indexOf('=')
+    if (at < 1) throw new Error(`--env takes KEY=VALUE, got ${pair}`)
+    env[pair.slice(0, at)] = pair.slice(at + 1)
   }
   const srv = await startServer({
     root,

@@ -96,8 +96,9 @@ export function createAuthService(deps: {
     ): Promise<TokenPair | MfaChallenge> {
       const email = normalizeEmail(input.email)
       const account = email ?? input.email.trim().toLowerCase().slice(0, 254)
+      let hadFailures: boolean
       try {
-        await throttle.check(account, ctx.ip)
+        hadFailures = await throttle.check(account, ctx.ip)
       } catch (error) {
         metrics.login('locked')
         throw error
@@ -111,7 +112,7 @@ export function createAuthService(deps: {
       const ok = await hasher.verify(credentials.password_hash, password)
       if (!ok) await this.loginFailed(credentials.id, account, 'bad_password', ctx)
       if (!credentials.is_active) await this.loginFailed(credentials.id, account, 'inactive', ctx)
-      await throttle.succeeded(account, ctx.ip)
+      if (hadFailures) await throttle.succeeded(account, ctx.ip)
       // Only after the password checked out, so this answer reveals nothing to a guesser.
       if (deps.requireEmailVerification && !credentials.email_verified) {
         throw new AppError('EMAIL_NOT_VERIFIED', {

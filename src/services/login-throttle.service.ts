@@ -41,11 +41,19 @@ export function createLoginThrottle(deps: {
   }
 
   return {
-    /** Throws RATE_LIMITED (with Retry-After) while the account, or this IP on it, must wait. */
-    async check(email: string, ip: string): Promise<void> {
-      if (!enabled) return
+    /**
+     * Throws RATE_LIMITED (with Retry-After) while the account, or this IP on it, must wait.
+     * Returns whether failures are on record, so a success only clears counters that exist.
+     */
+    async check(email: string, ip: string): Promise<boolean> {
+      if (!enabled) return false
       const k = keys(email, ip)
-      const [accountLock, ipLock] = await store.mget([k.lock, k.ipLock])
+      const [accountLock, ipLock, failures, ipFailures] = await store.mget([
+        k.lock,
+        k.ipLock,
+        k.failures,
+        k.ipFailures,
+      ])
       const wait = Math.max(retryAfter(accountLock) ?? 0, retryAfter(ipLock) ?? 0)
       if (wait > 0) {
         throw new AppError('RATE_LIMITED', {
@@ -53,6 +61,7 @@ export function createLoginThrottle(deps: {
           retryAfter: wait,
         })
       }
+      return failures !== undefined || ipFailures !== undefined
     },
 
     async failed(email: string, ip: string): Promise<void> {

@@ -136,7 +136,10 @@ export function createUserAdminService(deps: {
       return uow.run(async (repos, tx) => {
         const fields = Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined)
         const deactivating = patch.is_active === false
-        if (deactivating) await repos.roles.lockAdminInvariant()
+        const target = await repos.users.getById(id)
+        // Only taking an administrator out of service can break the at-least-one-admin rule.
+        const demotes = deactivating && target.roles.includes(ADMIN_ROLE)
+        if (demotes) await repos.roles.lockAdminInvariant()
         await repos.users.update(
           id,
           {
@@ -148,7 +151,7 @@ export function createUserAdminService(deps: {
         const ended = deactivating
           ? await repos.sessions.revokeAllForUser(id, 'user_deactivated', clock.now())
           : []
-        if (deactivating) await keepOneAdmin(repos)
+        if (demotes) await keepOneAdmin(repos)
         await authState.invalidate(tx, { sessionIds: ended, userIds: [id] })
         await audit.record(repos, tx, ctx, {
           action: 'user.updated',
@@ -164,10 +167,12 @@ export function createUserAdminService(deps: {
     /** Removes the account and its sessions; audit entries naming it stay. */
     async delete(actor: Principal, id: string, ctx: RequestContext): Promise<void> {
       await uow.run(async (repos, tx) => {
-        await repos.roles.lockAdminInvariant()
+        const target = await repos.users.getById(id)
+        const wasAdmin = target.roles.includes(ADMIN_ROLE)
+        if (wasAdmin) await repos.roles.lockAdminInvariant()
         const sessions = await repos.sessions.revokeAllForUser(id, 'user_deleted', clock.now())
-        if (!(await repos.users.delete(id))) throw new AppError('NOT_FOUND', { detail: 'user not found' })
-        await keepOneAdmin(repos)
+        await repos.users.delete(id)
+        if (wasAdmin) await keepOneAdmin(repos)
         await authState.invalidate(tx, { sessionIds: sessions, userIds: [id] })
         await audit.record(repos, tx, ctx, {
           action: 'user.deleted',

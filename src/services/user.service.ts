@@ -1,5 +1,6 @@
 import type { PasswordHasher } from '../auth/password-hasher.js'
 import { assertAcceptablePassword } from '../auth/password-policy.js'
+import { ADMIN_ROLE } from '../auth/permissions.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
@@ -92,14 +93,15 @@ export function createUserService(deps: {
     async deleteMe(principal: Principal, password: string, ctx: RequestContext): Promise<void> {
       await checkPassword(principal.userId, password)
       await uow.run(async (repos, tx) => {
-        await repos.roles.lockAdminInvariant()
+        const isAdmin = principal.roles.includes(ADMIN_ROLE)
+        if (isAdmin) await repos.roles.lockAdminInvariant()
         const sessions = await repos.sessions.revokeAllForUser(principal.userId, 'user_deleted', clock.now())
         await authState.invalidate(tx, {
           sessionIds: [...sessions, principal.sessionId],
           userIds: [principal.userId],
         })
         await repos.users.delete(principal.userId)
-        await keepOneAdmin(repos)
+        if (isAdmin) await keepOneAdmin(repos)
         await audit.record(repos, tx, ctx, {
           action: 'user.deleted',
           actorId: principal.userId,

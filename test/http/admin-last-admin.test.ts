@@ -69,6 +69,19 @@ describe.each(testTargets())('last-admin protection and user deletion on $name',
       expect((await getUser(adminId)).statusCode).toBe(200)
       expect(await countAudit('user.deleted', adminId)).toBe(0)
     })
+
+    it('answers 409 LAST_ADMIN when they delete their own account through /users/me', async () => {
+      const response = await t.inject({
+        method: 'DELETE',
+        url: '/api/v1/users/me',
+        headers: admin,
+        payload: { password: ADMIN.password },
+      })
+      expect(response.statusCode).toBe(409)
+      expect(response.json().code).toBe('LAST_ADMIN')
+      expect((await getUser(adminId)).statusCode).toBe(200)
+      expect(await countAudit('user.deleted', adminId)).toBe(0)
+    })
   })
 
   describe('with two administrators', () => {
