@@ -22,6 +22,9 @@ import type { Principal, RequestContext } from './request-context.js'
 
 export const MFA_TOKEN_TTL_SECONDS = 300
 const MFA_MAX_WRONG_CODES = 5
+/** Wrong codes one account may take per window, across every mfa_token, before it must wait. */
+const MFA_MAX_WRONG_CODES_PER_ACCOUNT = 10
+const MFA_ACCOUNT_WINDOW_SECONDS = 900
 export const MFA_METHODS = ['totp', 'recovery_code'] as const
 
 export interface MfaChallenge {
@@ -51,6 +54,8 @@ export function createMfaService(deps: {
   const context = (userId: string) => `totp:${userId}`
   const challengeKey = (hash: string) => `mfa:${hash}`
   const attemptsKey = (hash: string) => `mfa:n:${hash}`
+  const accountFailuresKey = (userId: string) => `mfa:fail:${userId}`
+  const accountLockKey = (userId: string) => `mfa:lock:${userId}`
 
   const notify = (tx: TransactionContext, email: string, subject: string, what: string) =>
     tx.afterCommit(() => mailer.send(templates.securityNotice(email, subject, what)))
@@ -202,6 +207,16 @@ export function createMfaService(deps: {
         throw new AppError('INVALID_MFA_CODE', {
           detail: 'the MFA token is invalid or expired; log in again',
         })
+      // Per account, whatever mfa_token the guesses come with: logging in again for a fresh token
+      // does not buy more attempts.
+      const [failures, lockedUntil] = await store.mget([accountFailuresKey(userId), accountLockKey(userId)])
+      const wait = lockedUntil ? Math.ceil((Number(lockedUntil) - clock.now().getTime()) / 1000) : 0
+      if (wait > 0) {
+        throw new AppError('RATE_LIMITED', {
+          detail: `too many wrong codes; try again in ${wait} seconds`,
+          retryAfter: wait,
+        })
+      }
       const method = /^\d{6}$/.test(code.trim()) ? 'totp' : 'recovery_code'
       const ok = await uow.run(async (repos, tx) => {
         if (method === 'totp') return useTotp(repos, userId, code.trim())
@@ -222,11 +237,25 @@ export function createMfaService(deps: {
         return true
       })
       if (!ok) {
-        const { value } = await store.incr(attemptsKey(hash), MFA_TOKEN_TTL_SECONDS)
+        const [{ value }, account] = await Promise.all([
+          store.incr(attemptsKey(hash), MFA_TOKEN_TTL_SECONDS),
+          store.incr(accountFailuresKey(userId), MFA_ACCOUNT_WINDOW_SECONDS),
+        ])
         if (value >= MFA_MAX_WRONG_CODES) await store.del([challengeKey(hash)])
+        if (account.value >= MFA_MAX_WRONG_CODES_PER_ACCOUNT) {
+          await store.set(
+            accountLockKey(userId),
+            String(clock.now().getTime() + account.ttlSeconds * 1000),
+            account.ttlSeconds,
+          )
+        }
         throw new AppError('INVALID_MFA_CODE')
       }
-      await store.del([challengeKey(hash), attemptsKey(hash)])
+      await store.del([
+        challengeKey(hash),
+        attemptsKey(hash),
+        ...(failures ? [accountFailuresKey(userId)] : []),
+      ])
       return { userId, method }
     },
   }

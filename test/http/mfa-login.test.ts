@@ -107,6 +107,19 @@ describe.each(testTargets())('MFA login step-up on $name', (target) => {
       expect(dead.json()).toMatchObject({ code: 'INVALID_MFA_CODE' })
       expect((await loginMfa(t, survivor, totpAt(clock, secret))).statusCode).toBe(200)
     })
+
+    it('limits wrong codes per account across fresh mfa_tokens: the 11th attempt is 429, even with the right code', async () => {
+      const { user, secret } = await enrolMfa(t, clock)
+      const wrong = wrongCode(totpAt(clock, secret))
+      for (let round = 0; round < 2; round++) {
+        const token = await startMfaLogin(t, user)
+        for (let i = 0; i < 5; i++) expect((await loginMfa(t, token, wrong)).statusCode).toBe(401)
+      }
+      const limited = await loginMfa(t, await startMfaLogin(t, user), totpAt(clock, secret))
+      expect(limited.statusCode).toBe(429)
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
+      expect(limited.json()).toMatchObject({ code: 'RATE_LIMITED' })
+    })
   })
 
   describe('recovery codes', () => {
