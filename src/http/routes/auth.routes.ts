@@ -158,7 +158,8 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
   })
 
   app.post('/password/reset', {
-    config: { rateLimit: 'forgot' },
+    // 256-bit single-use tokens cannot be guessed: the global per-IP limit is enough.
+    config: {},
     schema: {
       tags,
       summary: 'Set a new password with a reset token; every session ends',
@@ -172,7 +173,8 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
   })
 
   app.post('/email/verify', {
-    config: { rateLimit: 'forgot' },
+    // 256-bit single-use tokens cannot be guessed: the global per-IP limit is enough.
+    config: {},
     schema: {
       tags,
       summary: 'Confirm an e-mail address',
