@@ -27,7 +27,7 @@ import {
   type WorkloadId,
 } from './workloads.js'
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …]`
+const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR]`
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     // Extra server environment, e.g. --env METRICS_ENABLED=false or --env OTEL_EXPORTER_OTLP_ENDPOINT=…
     env: { type: 'string', multiple: true },
+    // Writes a V8 CPU profile of the server to this directory when it exits (--cpu-prof).
+    profile: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -133,6 +135,7 @@ async function main(): Promise<BenchReport> {
     port: await freePort(),
     prefix: pinning.serverPrefix,
     env,
+    nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [],
     secretKey: randomBytes(32).toString('base64url'),
   })
   server = srv

@@ -48,6 +48,8 @@ export interface ServerOptions {
   readonly prefix: readonly string[]
   /** Variables on top of the bench defaults (DATABASE_URL, REDIS_URL…). */
   readonly env: Readonly<Record<string, string>>
+  /** Extra node flags, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
+  readonly nodeArgs?: readonly string[]
   readonly secretKey: string
 }
 
@@ -79,7 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     KITSUNE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kitsune-bench-')),
     ...options.env,
   }
-  const command = [...options.prefix, process.execPath, 'dist/cli/main.js', 'serve']
+  const command = [...options.prefix, process.execPath, ...(options.nodeArgs ?? []), 'dist/cli/main.js', 'serve']
   const child = spawn(command[0] as string, command.slice(1), {
     cwd: options.root,
     env,

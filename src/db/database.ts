@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { PGlite } from '@electric-sql/pglite'
-import { createPgConfig } from '@electric-sql/pglite/node-postgres'
+import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, type LogEvent, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config/config.schema.js'
@@ -41,6 +40,9 @@ export async function createDatabase(
       application_name: 'kitsune',
     })
   } else {
+    // Loaded only when used: a PostgreSQL deployment never pays for the WebAssembly build.
+    const { PGlite } = await import('@electric-sql/pglite')
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
     const dataDir = config.pgliteDataDir ?? 'memory'
     if (dataDir === 'memory') {
       pglite = await PGlite.create()

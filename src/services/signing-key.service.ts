@@ -43,15 +43,22 @@ export function createSigningKeyService(deps: {
 
   const sealContext = (kid: string) => `signing-key:${kid}`
 
+  const openPrivateKey = (row: SigningKeyRow): JWK => {
+    try {
+      return JSON.parse(secretBox.open(row.private_key_enc, sealContext(row.kid))) as JWK
+    } catch {
+      throw new Error(
+        `cannot decrypt signing key ${row.kid}: SECRET_KEY is not the one it was created with (restore the original SECRET_KEY)`,
+      )
+    }
+  }
+
   const load = async (rows: SigningKeyRow[]) => {
     const next = new Map<string, SigningKey>()
     let current: SigningKey | undefined
     for (const row of rows) {
       if (row.algorithm !== algorithm) continue
-      const privateJwk =
-        row.retired_at === null
-          ? (JSON.parse(secretBox.open(row.private_key_enc, sealContext(row.kid))) as JWK)
-          : undefined
+      const privateJwk = row.retired_at === null ? openPrivateKey(row) : undefined
       const key = await importKeyMaterial(row.kid, algorithm, row.public_jwk as JWK, privateJwk)
       next.set(key.kid, key)
       if (!current && row.retired_at === null) current = key
