@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type JWTPayload, jwtVerify, SignJWT } from 'jose'
+import { type JWTPayload, jwtVerify } from 'jose'
 import type { JwtAlgorithm } from '../config/config.schema.js'
 import { AppError } from '../errors/app-error.js'
 import { type Clock, epochSeconds } from '../lib/clock.js'
@@ -34,6 +34,7 @@ export interface AccessTokens {
 // RFC 9068 media type: an access token cannot be confused with another JWT from the same key.
 const TOKEN_TYPE = 'at+jwt'
 const CLOCK_SKEW_SECONDS = 5
+const base64url = (text: string) => Buffer.from(text).toString('base64url')
 /** Verified tokens kept in memory (oldest evicted first): roughly one per active client. */
 const VERIFIED_CACHE_SIZE = 10_000
 
@@ -50,7 +51,7 @@ export function createAccessTokens(options: {
   return {
     async issue({ userId, sessionId, roles }) {
       const key = keys.current()
-      if (!key.privateKey) throw new Error('current signing key cannot sign')
+      if (!key.sign) throw new Error('current signing key cannot sign')
       const iat = epochSeconds(clock.now())
       const claims: AccessTokenClaims = {
         sub: userId,
@@ -60,16 +61,21 @@ export function createAccessTokens(options: {
         exp: iat + ttlSeconds,
         roles,
       }
-      const token = await new SignJWT({ sid: sessionId, roles: [...roles] })
-        .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: TOKEN_TYPE })
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setSubject(userId)
-        .setJti(claims.jti)
-        .setIssuedAt(iat)
-        .setNotBefore(iat)
-        .setExpirationTime(claims.exp)
-        .sign(key.privateKey)
+      // Header and claims exactly as jose would write them; verification stays with jose.
+      const header = { alg: key.algorithm, kid: key.kid, typ: TOKEN_TYPE }
+      const payload = {
+        sid: sessionId,
+        roles: [...roles],
+        iss: issuer,
+        aud: audience,
+        sub: userId,
+        jti: claims.jti,
+        iat,
+        nbf: iat,
+        exp: claims.exp,
+      }
+      const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`
+      const token = `${signingInput}.${key.sign(signingInput).toString('base64url')}`
       return { token, expiresIn: ttlSeconds, claims }
     },
     async verify(token) {

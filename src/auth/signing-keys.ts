@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, createHmac, createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto'
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import type { JwtAlgorithm } from '../config/config.schema.js'
 
@@ -7,6 +7,8 @@ export interface SigningKey {
   readonly kid: string
   readonly algorithm: JwtAlgorithm
   readonly privateKey: CryptoKey | Uint8Array | undefined
+  /** Signs a JWS signing input (`header.payload`) with node:crypto; undefined for verify-only keys. */
+  readonly sign: ((signingInput: string) => Buffer) | undefined
   readonly verifyKey: CryptoKey | Uint8Array
   /** Public half for the JWKS; undefined for HS256, whose secret is never published. */
   readonly publicJwk: JWK | undefined
@@ -45,6 +47,9 @@ export async function importKeyMaterial(
     kid,
     algorithm,
     privateKey,
+    sign: privateJwk
+      ? nodeSigner(algorithm, createPrivateKey({ key: privateJwk as never, format: 'jwk' }))
+      : undefined,
     verifyKey,
     publicJwk: { ...publicJwk, kid, alg: algorithm, use: 'sig' },
   }
@@ -54,5 +59,30 @@ export async function importKeyMaterial(
 export function hmacSigningKey(secret: string): SigningKey {
   const bytes = new TextEncoder().encode(secret)
   const kid = `hs256-${createHash('sha256').update('kitsune-kid').update(bytes).digest('base64url').slice(0, 16)}`
-  return { kid, algorithm: 'HS256', privateKey: bytes, verifyKey: bytes, publicJwk: undefined }
+  return {
+    kid,
+    algorithm: 'HS256',
+    privateKey: bytes,
+    sign: (input) => createHmac('sha256', bytes).update(input).digest(),
+    verifyKey: bytes,
+    publicJwk: undefined,
+  }
+}
+
+/**
+ * Signing through node:crypto directly: several times cheaper per token than WebCrypto's async
+ * job, and every login and refresh signs one. Output is the JWS signature encoding (RFC 7518):
+ * raw r‖s for ES256, PKCS#1 v1.5 for RS256, the 64-byte signature for Ed25519.
+ */
+function nodeSigner(algorithm: JwtAlgorithm, key: KeyObject): (input: string) => Buffer {
+  switch (algorithm) {
+    case 'EdDSA':
+      return (input) => cryptoSign(null, Buffer.from(input), key)
+    case 'ES256':
+      return (input) => cryptoSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
+    case 'RS256':
+      return (input) => cryptoSign('sha256', Buffer.from(input), key)
+    default:
+      throw new Error(`no asymmetric signer for ${algorithm}`)
+  }
 }

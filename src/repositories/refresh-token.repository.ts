@@ -32,9 +32,9 @@ export function createRefreshTokenRepository(db: Executor) {
     },
 
     /**
-     * The whole happy path of a rotation in one statement (one round trip, atomic on its own):
-     * consume the presented token, touch its live session, check the user is active, store the
-     * successor token. Undefined when any step does not hold; the caller then finds out why.
+     * The whole happy path of a rotation in one call of kitsune_rotate_refresh_token (migration
+     * 0006; one round trip, atomic on its own): consume the presented token, touch its live
+     * session, check the user is active, store the successor token.
      * Concurrent rotations of one token serialise on its row lock, so at most one succeeds.
      */
     async rotate(input: {
@@ -46,43 +46,26 @@ export function createRefreshTokenRepository(db: Executor) {
     }): Promise<RotationResult> {
       const { tokenHash, nextHash, now, ip, userAgent } = input
       const result = await sql<{
-        consumed: number
-        session_id: string | null
-        user_id: string | null
-        expires_at: Date | null
-        roles: string[] | null
-      }>`
-        WITH consumed AS (
-          UPDATE refresh_tokens SET consumed_at = ${now}
-          WHERE token_hash = ${tokenHash} AND consumed_at IS NULL AND expires_at > ${now}
-          RETURNING session_id
-        ), live AS (
-          UPDATE sessions SET last_used_at = ${now}, ip = ${ip}, user_agent = ${userAgent}
-          FROM consumed
-          WHERE sessions.id = consumed.session_id AND sessions.revoked_at IS NULL AND sessions.expires_at > ${now}
-            AND EXISTS (SELECT 1 FROM users WHERE users.id = sessions.user_id AND users.is_active)
-          RETURNING sessions.id, sessions.user_id, sessions.expires_at
-        ), successor AS (
-          INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
-          SELECT ${nextHash}, live.id, ${now}, live.expires_at FROM live
-          RETURNING session_id
-        )
-        SELECT (SELECT count(*)::int FROM consumed) AS consumed, successor.session_id, live.user_id, live.expires_at,
-          array(SELECT role_name FROM user_roles WHERE user_roles.user_id = live.user_id ORDER BY role_name) AS roles
-        FROM (SELECT 1) AS one
-        LEFT JOIN (successor JOIN live ON live.id = successor.session_id) ON true`.execute(db)
+        r_consumed: boolean
+        r_session_id: string | null
+        r_user_id: string | null
+        r_expires_at: Date | null
+        r_roles: string[] | null
+      }>`SELECT * FROM kitsune_rotate_refresh_token(${tokenHash}, ${nextHash}, ${now}, ${ip}, ${userAgent})`.execute(
+        db,
+      )
       const row = result.rows[0]
-      if (row?.session_id && row.user_id && row.expires_at && row.roles) {
+      if (row?.r_session_id && row.r_user_id && row.r_expires_at && row.r_roles) {
         return {
           status: 'rotated',
-          session_id: row.session_id,
-          user_id: row.user_id,
-          expires_at: row.expires_at,
-          roles: row.roles,
+          session_id: row.r_session_id,
+          user_id: row.r_user_id,
+          expires_at: row.r_expires_at,
+          roles: row.r_roles,
         }
       }
       // Consumed here but the session or user is gone: invalid. Not consumed: unknown, expired or reused.
-      return { status: row?.consumed ? 'dead_session' : 'not_consumed' }
+      return { status: row?.r_consumed ? 'dead_session' : 'not_consumed' }
     },
 
     async findByHash(
