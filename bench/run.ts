@@ -27,7 +27,7 @@ import {
   type WorkloadId,
 } from './workloads.js'
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR]`
+const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +41,8 @@ const { values } = parseArgs({
     env: { type: 'string', multiple: true },
     // Writes a V8 CPU profile of the server to this directory when it exits (--cpu-prof).
     profile: { type: 'string' },
+    // Extra node flags for the server, e.g. --node-arg=--max-semi-space-size=32 (repeatable).
+    'node-arg': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -135,7 +137,10 @@ async function main(): Promise<BenchReport> {
     port: await freePort(),
     prefix: pinning.serverPrefix,
     env,
-    nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : [],
+    nodeArgs: [
+      ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`] : []),
+      ...(values['node-arg'] ?? []),
+    ],
     secretKey: randomBytes(32).toString('base64url'),
   })
   server = srv

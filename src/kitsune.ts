@@ -1,8 +1,9 @@
 import { join } from 'node:path'
 import { createAccessTokens } from './auth/access-tokens.js'
-import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.js'
+import { createHashGate, createPasswordHasher, type PasswordHasher } from './auth/password-hasher.js'
 import { createSecretBox } from './auth/secret-box.js'
 import type { Config } from './config/config.schema.js'
+import { sizeThreadPool } from './config/runtime.js'
 import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createUnitOfWork } from './db/unit-of-work.js'
@@ -78,7 +79,8 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
     const uow = createUnitOfWork(database.db, createRepositories, (error) =>
       logger.error({ err: error }, 'after-commit task failed'),
     )
-    const hasher = options.hasher ?? createPasswordHasher(config.argon2)
+    // As many hashes at once as libuv has threads; a bounded queue behind them.
+    const hasher = options.hasher ?? createPasswordHasher(config.argon2, createHashGate(sizeThreadPool(), 64))
     const secretBox = createSecretBox(config.secretKey)
     const keys = createSigningKeyService({ uow, secretBox, jwt: config.jwt, clock })
     await keys.init()

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hash, verify } from '@node-rs/argon2'
 import bcrypt from 'bcrypt'
+import { AppError } from '../errors/app-error.js'
 
 /** OWASP Password Storage cheat sheet, argon2id minimum: m=19 MiB, t=2, p=1. */
 export const ARGON2_OWASP = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
@@ -34,19 +35,47 @@ export function isSupportedHash(passwordHash: string): boolean {
   return BCRYPT.test(passwordHash) || ARGON2ID_HASH.test(passwordHash)
 }
 
-export function createPasswordHasher(params: Argon2Params = ARGON2_OWASP): PasswordHasher {
+/**
+ * Admits at most `concurrency` hashes at a time and queues at most `maxQueue` more; beyond that a
+ * login flood is refused (503 SERVER_BUSY) instead of growing a backlog that starves every other
+ * request of CPU and memory (each argon2id hash holds 19 MiB while it runs).
+ */
+export function createHashGate(concurrency: number, maxQueue: number) {
+  let running = 0
+  const waiting: Array<() => void> = []
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running >= concurrency) {
+      if (waiting.length >= maxQueue) throw new AppError('SERVER_BUSY', { retryAfter: 1 })
+      await new Promise<void>((resolve) => waiting.push(resolve))
+    } else running++
+    try {
+      return await work()
+    } finally {
+      const next = waiting.shift()
+      if (next) next()
+      else running--
+    }
+  }
+}
+
+export function createPasswordHasher(
+  params: Argon2Params = ARGON2_OWASP,
+  gate: ReturnType<typeof createHashGate> = createHashGate(4, 256),
+): PasswordHasher {
   const options = { algorithm: ARGON2ID, ...params }
   let dummyHash: Promise<string> | undefined
   const hasher: PasswordHasher = {
     // The native bindings run on the libuv thread pool: the event loop keeps serving.
-    hash: (password) => hash(password, options),
+    hash: (password) => gate(() => hash(password, options)),
     async verify(passwordHash, password) {
       try {
         // $2y$ (PHP) and $2b$ are the same algorithm; the bcrypt binding only knows $2a$/$2b$.
-        if (BCRYPT.test(passwordHash))
-          return await bcrypt.compare(password, passwordHash.replace(/^\$2y\$/, '$2b$'))
-        return await verify(passwordHash, password)
-      } catch {
+        if (BCRYPT.test(passwordHash)) {
+          return await gate(() => bcrypt.compare(password, passwordHash.replace(/^\$2y\$/, '$2b$')))
+        }
+        return await gate(() => verify(passwordHash, password))
+      } catch (error) {
+        if (error instanceof AppError) throw error
         return false
       }
     },

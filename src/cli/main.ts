@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config/load-config.js'
+import { sizeThreadPool } from '../config/runtime.js'
 import { CliError, type Command } from './command.js'
 
 // Commands load on demand: `serve` must start tracing before the application modules load.
@@ -86,5 +87,6 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 // A successful command ends when its handles close (`serve` keeps listening); a failure exits now.
+sizeThreadPool()
 const exitCode = await runCli(process.argv.slice(2))
 if (exitCode !== 0) process.exit(exitCode)

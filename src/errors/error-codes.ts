@@ -32,6 +32,11 @@ export const ERROR_CODES = {
   ROLE_EXISTS: { status: 409, slug: 'role-exists', title: 'A role with this name exists' },
   BUILT_IN_ROLE: { status: 409, slug: 'built-in-role', title: 'Built-in roles cannot be changed this way' },
   RATE_LIMITED: { status: 429, slug: 'rate-limited', title: 'Too many requests' },
+  SERVER_BUSY: {
+    status: 503,
+    slug: 'server-busy',
+    title: 'Too busy to check passwords right now; retry shortly',
+  },
   DEPENDENCY_DOWN: { status: 503, slug: 'service-unavailable', title: 'Service temporarily unavailable' },
   INTERNAL: { status: 500, slug: 'internal-error', title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; slug: string; title: string }>
