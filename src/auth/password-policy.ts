@@ -1,4 +1,3 @@
-import { dictionary } from '@zxcvbn-ts/language-common'
 import { validationError } from '../errors/app-error.js'
 
 /**
@@ -7,24 +6,25 @@ import { validationError } from '../errors/app-error.js'
  * (@zxcvbn-ts/language-common, MIT), compared case-insensitively.
  */
 const COMMON_LIMIT = 10_000
-let common: Set<string> | undefined
+let common: Promise<Set<string>> | undefined
 
-function commonPasswords(): Set<string> {
-  if (!common) {
+/** Loaded on first use: the dictionary costs ~10 MB of memory a process that never sets a password need not pay. */
+function commonPasswords(): Promise<Set<string>> {
+  common ??= import('@zxcvbn-ts/language-common').then(({ dictionary }) => {
     const ranked = (dictionary as Record<string, string[]>)['passwords-common'] ?? []
-    common = new Set(ranked.slice(0, COMMON_LIMIT).map((p) => p.toLowerCase()))
-  }
+    return new Set(ranked.slice(0, COMMON_LIMIT).map((p) => p.toLowerCase()))
+  })
   return common
 }
 
 /** Throws a 422 on `field` when a new password is too common or is the account's e-mail. */
-export function assertAcceptablePassword(
+export async function assertAcceptablePassword(
   password: string,
   email: string | undefined,
   field = '/password',
-): void {
+): Promise<void> {
   const lowered = password.toLowerCase()
-  if (commonPasswords().has(lowered)) {
+  if ((await commonPasswords()).has(lowered)) {
     throw validationError(field, 'is one of the most commonly used passwords; choose another')
   }
   if (email) {

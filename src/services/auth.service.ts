@@ -54,7 +54,7 @@ export function createAuthService(deps: {
       ctx: RequestContext,
     ): Promise<UserRecord> {
       const email = requireEmail(input.email)
-      assertAcceptablePassword(normalizePassword(input.password), email)
+      await assertAcceptablePassword(normalizePassword(input.password), email)
       const fullName = input.full_name?.trim() || null
       // Hash before the transaction: no row lock or connection is held during the slow part.
       const passwordHash = await hasher.hash(normalizePassword(input.password))

@@ -32,7 +32,7 @@ export function createBootstrapService(deps: {
     ): Promise<{ result: EnsureAdminResult; userId: string }> {
       const email = requireEmail(rawEmail)
       const existing = await uow.read.users.findCredentialsByEmail(email)
-      if (!existing) assertAcceptablePassword(normalizePassword(password), email)
+      if (!existing) await assertAcceptablePassword(normalizePassword(password), email)
       const passwordHash = existing ? undefined : await hasher.hash(normalizePassword(password))
       return uow.run(async (repos, tx) => {
         await repos.roles.lockAdminInvariant()

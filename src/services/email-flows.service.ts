@@ -111,7 +111,7 @@ export function createEmailFlowsService(deps: {
       const user = live ? await uow.read.users.findById(live.user_id) : undefined
       if (!user) throw new AppError('INVALID_EMAIL_TOKEN')
       const password = normalizePassword(newPassword)
-      assertAcceptablePassword(password, user.email, '/new_password')
+      await assertAcceptablePassword(password, user.email, '/new_password')
       const passwordHash = await hasher.hash(password)
       await uow.run(async (repos, tx) => {
         const now = clock.now()

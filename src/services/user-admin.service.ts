@@ -96,7 +96,7 @@ export function createUserAdminService(deps: {
       ctx: RequestContext,
     ): Promise<UserRecord> {
       const email = requireEmail(input.email)
-      assertAcceptablePassword(normalizePassword(input.password), email)
+      await assertAcceptablePassword(normalizePassword(input.password), email)
       const passwordHash = await hasher.hash(normalizePassword(input.password))
       const now = clock.now()
       return uow.run(async (repos, tx) => {

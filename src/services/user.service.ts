@@ -67,7 +67,7 @@ export function createUserService(deps: {
     ): Promise<void> {
       await checkPassword(principal.userId, input.current_password)
       const { email } = await uow.read.users.getById(principal.userId)
-      assertAcceptablePassword(normalizePassword(input.new_password), email, '/new_password')
+      await assertAcceptablePassword(normalizePassword(input.new_password), email, '/new_password')
       const passwordHash = await hasher.hash(normalizePassword(input.new_password))
       const now = clock.now()
       await uow.run(async (repos, tx) => {
