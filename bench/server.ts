@@ -81,7 +81,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     KITSUNE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kitsune-bench-')),
     ...options.env,
   }
-  const command = [...options.prefix, process.execPath, ...(options.nodeArgs ?? []), 'dist/cli/main.js', 'serve']
+  const command = [
+    ...options.prefix,
+    process.execPath,
+    ...(options.nodeArgs ?? []),
+    'dist/cli/main.js',
+    'serve',
+  ]
   const child = spawn(command[0] as string, command.slice(1), {
     cwd: options.root,
     env,
