@@ -18,7 +18,10 @@ export function fieldErrors(errors: readonly AjvError[], part: string): FieldErr
     .map((e) => {
       let field = e.instancePath
       let message = e.message ?? 'is invalid'
-      if (e.keyword === 'required') field += `/${String(e.params.missingProperty)}`
+      if (e.keyword === 'required') {
+        field += `/${String(e.params.missingProperty)}`
+        message = 'is required'
+      }
       if (e.keyword === 'additionalProperties') {
         field += `/${String(e.params.additionalProperty)}`
         message = 'is not an accepted field'

@@ -50,7 +50,9 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, parseStrictJson(body as Buffer))
+      // An empty body with a JSON content type (some clients send one on POST /logout) is no body.
+      const bytes = body as Buffer
+      done(null, bytes.length === 0 ? undefined : parseStrictJson(bytes))
     } catch (error) {
       const message = error instanceof StrictJsonError ? error.message : 'the body is not valid JSON'
       done(
