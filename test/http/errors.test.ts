@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
-import { registerUser } from '../helpers/factories.js'
+import { registerAndLogin, registerUser } from '../helpers/factories.js'
 import { type ProvisionedTarget, testTargets } from '../helpers/test-targets.js'
 
 const LOGIN = '/api/v1/auth/login'
@@ -47,14 +47,25 @@ describe.each(testTargets())('HTTP errors on $name', (target) => {
     expect(body.instance).toBe(LOGIN)
   })
 
-  it('answers 400 MALFORMED_JSON for an empty JSON body', async () => {
+  it('treats an empty JSON body as no body: 422 where a body is required', async () => {
     const response = await t.inject({
       method: 'POST',
       url: LOGIN,
       headers: { 'content-type': 'application/json' },
       payload: '',
     })
-    expectProblem(response, 400, 'MALFORMED_JSON')
+    expectProblem(response, 422, 'VALIDATION_FAILED')
+  })
+
+  it('accepts an empty JSON body where none is needed (logout from clients that always send one)', async () => {
+    const { tokens } = await registerAndLogin(t)
+    const response = await t.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.access_token}` },
+      payload: '',
+    })
+    expect(response.statusCode).toBe(204)
   })
 
   it('answers 415 UNSUPPORTED_MEDIA_TYPE for a text/plain body on login', async () => {
