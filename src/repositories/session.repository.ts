@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { SessionRow } from '../db/schema.js'
 import type { Executor } from '../db/unit-of-work.js'
 
@@ -20,6 +21,29 @@ export function createSessionRepository(db: Executor) {
   return {
     async insert(session: NewSession): Promise<void> {
       await db.insertInto('sessions').values(session).execute()
+    },
+
+    /**
+     * Opens a session with its first refresh token, in one statement, if the user exists and is
+     * active; returns the user's roles (for the access token), or undefined.
+     */
+    async open(session: NewSession, refreshTokenHash: string): Promise<{ roles: string[] } | undefined> {
+      const { id, user_id, created_at, last_used_at, expires_at, ip, user_agent } = session
+      const result = await sql<{ roles: string[] }>`
+        WITH active AS (
+          SELECT id FROM users WHERE id = ${user_id} AND is_active
+        ), opened AS (
+          INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, user_agent)
+          SELECT ${id}, active.id, ${created_at}, ${last_used_at}, ${expires_at}, ${ip}, ${user_agent} FROM active
+          RETURNING id
+        ), first_token AS (
+          INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+          SELECT ${refreshTokenHash}, opened.id, ${created_at}, ${expires_at} FROM opened
+          RETURNING session_id
+        )
+        SELECT array(SELECT role_name FROM user_roles WHERE user_roles.user_id = ${user_id} ORDER BY role_name) AS roles
+        FROM first_token`.execute(db)
+      return result.rows[0]
     },
 
     async findById(id: string): Promise<SessionRow | undefined> {

@@ -24,15 +24,6 @@ export interface UserCredentials {
   mfa_enabled: boolean
 }
 
-/** What the authentication guard needs to decide whether a token still stands. */
-export interface UserAuthState {
-  id: string
-  is_active: boolean
-  /** Tokens issued before this instant are dead (password change, logout everywhere). */
-  tokens_valid_after: Date
-  roles: string[]
-}
-
 const PUBLIC_COLUMNS = [
   'users.id',
   'users.email',
@@ -82,19 +73,6 @@ export function createUserRepository(db: Executor) {
         .selectFrom('users')
         .select(['id', 'password_hash', 'is_active', 'email_verified', 'mfa_enabled'])
         .where('id', '=', id)
-        .executeTakeFirst()
-    },
-
-    async findAuthState(id: string): Promise<UserAuthState | undefined> {
-      return db
-        .selectFrom('users')
-        .select((eb) => [
-          'users.id',
-          'users.is_active',
-          'users.password_changed_at as tokens_valid_after',
-          rolesOf(eb),
-        ])
-        .where('users.id', '=', id)
         .executeTakeFirst()
     },
 

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid'
 import type { AccessTokens } from '../auth/access-tokens.js'
+import { generateOpaqueToken } from '../auth/opaque-tokens.js'
 import type { PasswordHasher } from '../auth/password-hasher.js'
 import { assertAcceptablePassword } from '../auth/password-policy.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
@@ -15,7 +16,7 @@ import type { EmailFlowsService } from './email-flows.service.js'
 import type { LoginThrottle } from './login-throttle.service.js'
 import type { MfaChallenge, MfaService } from './mfa.service.js'
 import type { Principal, RequestContext } from './request-context.js'
-import { issueTokenPair, type TokenPair } from './token-pair.js'
+import { type TokenPair, tokenPair } from './token-pair.js'
 
 export const DEFAULT_ROLE = 'user'
 
@@ -164,24 +165,23 @@ export function createAuthService(deps: {
       const now = clock.now()
       const expiresAt = new Date(now.getTime() + refreshTokenTtlSeconds * 1000)
       return uow.run(async (repos, tx) => {
-        const user = await repos.users.findAuthState(userId)
-        if (!user?.is_active) throw new AppError('INVALID_CREDENTIALS')
         const id = uuidv7()
-        await repos.sessions.insert({
-          id,
-          user_id: userId,
-          created_at: now,
-          last_used_at: now,
-          expires_at: expiresAt,
-          ip: ctx.ip,
-          user_agent: ctx.userAgent,
-        })
-        const pair = await issueTokenPair(
-          repos,
-          accessTokens,
-          { id, userId, expiresAt, roles: user.roles },
-          now,
+        const refresh = generateOpaqueToken()
+        const opened = await repos.sessions.open(
+          {
+            id,
+            user_id: userId,
+            created_at: now,
+            last_used_at: now,
+            expires_at: expiresAt,
+            ip: ctx.ip,
+            user_agent: ctx.userAgent,
+          },
+          refresh.hash,
         )
+        if (!opened) throw new AppError('INVALID_CREDENTIALS')
+        const access = await accessTokens.issue({ userId, sessionId: id, roles: opened.roles })
+        const pair = tokenPair(access, refresh.token, expiresAt, now)
         await audit.record(repos, tx, ctx, {
           action: 'user.login',
           actorId: userId,

@@ -8,7 +8,7 @@ import type { Repositories } from '../repositories/repositories.js'
 import type { AuditService } from './audit.service.js'
 import type { AuthStateService } from './auth-state.service.js'
 import type { Principal, RequestContext } from './request-context.js'
-import type { TokenPair } from './token-pair.js'
+import { type TokenPair, tokenPair } from './token-pair.js'
 
 export interface SecurityLogger {
   warn(obj: object, msg: string): void
@@ -62,13 +62,7 @@ export function createSessionService(deps: {
           roles: rotation.roles,
         })
         metrics.refresh('success')
-        return {
-          access_token: access.token,
-          token_type: 'bearer',
-          expires_in: access.expiresIn,
-          refresh_token: next.token,
-          refresh_expires_in: Math.max(0, Math.floor((rotation.expires_at.getTime() - now.getTime()) / 1000)),
-        }
+        return tokenPair(access, next.token, rotation.expires_at, now)
       }
       const outcome =
         rotation.status === 'dead_session'

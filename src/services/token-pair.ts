@@ -1,7 +1,3 @@
-import type { AccessTokens } from '../auth/access-tokens.js'
-import { generateOpaqueToken } from '../auth/opaque-tokens.js'
-import type { Repositories } from '../repositories/repositories.js'
-
 /** The body every successful login, MFA step-up and refresh returns. */
 export interface TokenPair {
   access_token: string
@@ -11,33 +7,17 @@ export interface TokenPair {
   refresh_expires_in: number
 }
 
-/**
- * Issues a fresh refresh token for the session (inside the caller's transaction) and a signed
- * access token carrying the session id.
- */
-export async function issueTokenPair(
-  repos: Repositories,
-  accessTokens: AccessTokens,
-  session: { id: string; userId: string; expiresAt: Date; roles: readonly string[] },
+export function tokenPair(
+  access: { token: string; expiresIn: number },
+  refreshToken: string,
+  sessionExpiresAt: Date,
   now: Date,
-): Promise<TokenPair> {
-  const refresh = generateOpaqueToken()
-  await repos.refreshTokens.insert({
-    token_hash: refresh.hash,
-    session_id: session.id,
-    created_at: now,
-    expires_at: session.expiresAt,
-  })
-  const access = await accessTokens.issue({
-    userId: session.userId,
-    sessionId: session.id,
-    roles: session.roles,
-  })
+): TokenPair {
   return {
     access_token: access.token,
     token_type: 'bearer',
     expires_in: access.expiresIn,
-    refresh_token: refresh.token,
-    refresh_expires_in: Math.max(0, Math.floor((session.expiresAt.getTime() - now.getTime()) / 1000)),
+    refresh_token: refreshToken,
+    refresh_expires_in: Math.max(0, Math.floor((sessionExpiresAt.getTime() - now.getTime()) / 1000)),
   }
 }
