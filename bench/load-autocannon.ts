@@ -1,10 +1,11 @@
 import autocannon from 'autocannon'
+import { emptyTally, mixedRequest } from './autocannon-mixed.js'
 import { type LoadResult, uniqueEmailBody, type WorkloadPlan } from './workloads.js'
 
 /**
  * Runs a plan with autocannon in this process. setupClient gives each connection its plan; the
- * refresh chain and the unique e-mails live in that connection's closure, read by setupRequest
- * and updated by onResponse (autocannon resets its own per-request `context` on every loop).
+ * refresh chain, the unique e-mails and W6's session live in that connection's closure, read by
+ * setupRequest and updated by onResponse (autocannon resets its own per-request `context` on every loop).
  */
 export async function runAutocannon(
   plan: WorkloadPlan,
@@ -12,11 +13,20 @@ export async function runAutocannon(
   seconds: number,
 ): Promise<LoadResult> {
   let nextConnection = 0
+  const statuses: Record<string, number> = {}
+  const countStatus = (status: number) => {
+    statuses[status] = (statuses[status] ?? 0) + 1
+  }
+  const tally = emptyTally()
   const setupClient = (client: autocannon.Client) => {
     const index = nextConnection++
     const connection = plan.connections[index % plan.connections.length]
     if (!connection) return
     const dynamic = plan.dynamic
+    if (dynamic.kind === 'mixed') {
+      client.setRequests([mixedRequest(plan, connection, tally, countStatus)])
+      return
+    }
     let body = connection.body
     let counter = 0
     const request: autocannon.Request = {
@@ -35,6 +45,8 @@ export async function runAutocannon(
         const token = (JSON.parse(responseBody) as { refresh_token?: string }).refresh_token
         if (token) body = JSON.stringify({ refresh_token: token })
       }
+    } else if (plan.countStatuses) {
+      request.onResponse = countStatus
     }
     client.setRequests([request])
   }
@@ -55,5 +67,7 @@ export async function runAutocannon(
     latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99 },
     non2xx: result.non2xx,
     errors: result.errors,
+    ...(plan.countStatuses ? { statuses } : {}),
+    ...(plan.dynamic.kind === 'mixed' ? { mix: tally } : {}),
   }
 }

@@ -3,78 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import type { LoadResult, WorkloadPlan } from './workloads.js'
+import { type LoadResult, MIXED_KINDS, type MixedKind, type WorkloadPlan } from './workloads.js'
+import { MARKER, wrkScript } from './wrk-script.js'
 
 const run = promisify(execFile)
-const MARKER = 'KITSUNE_BENCH_JSON '
-
-/** A Lua string literal (the bench's own ASCII values: tokens, e-mails, JSON). */
-function lua(value: string): string {
-  if (/[^\x20-\x7e]/.test(value)) throw new Error(`unexpected character in ${value}`)
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
-}
-
-function luaTable(record: Readonly<Record<string, string>>): string {
-  return `{${Object.entries(record)
-    .map(([key, value]) => `[${lua(key)}] = ${lua(value)}`)
-    .join(', ')}}`
-}
-
-/**
- * The Lua script for a plan. When connections differ, wrk runs one thread per connection (setup()
- * numbers the threads), so a thread's globals are that connection's user or refresh-token chain.
- */
-export function wrkScript(plan: WorkloadPlan): string {
-  const plans = plan.connections
-    .map(
-      (c) => `  { headers = ${luaTable(c.headers)}, body = ${c.body === undefined ? 'nil' : lua(c.body)} },`,
-    )
-    .join('\n')
-  const lines = [
-    `local plans = {\n${plans}\n}`,
-    'local threads = 0',
-    'function setup(thread)',
-    '  threads = threads + 1',
-    '  thread:set("index", threads)',
-    'end',
-    'function init(args)',
-    '  local plan = plans[index] or plans[1]',
-    `  wrk.method = ${lua(plan.method)}`,
-    `  wrk.path = ${lua(plan.path)}`,
-    '  for name, value in pairs(plan.headers) do wrk.headers[name] = value end',
-    '  wrk.body = plan.body',
-    'end',
-  ]
-  const dynamic = plan.dynamic
-  if (dynamic.kind === 'refresh-chain') {
-    lines.push(
-      'function request() return wrk.format() end',
-      'function response(status, headers, body)',
-      '  if status ~= 200 then return end',
-      '  local token = body:match(\'"refresh_token":"([^"]+)"\')',
-      '  if token then wrk.body = \'{"refresh_token":"\' .. token .. \'"}\' end',
-      'end',
-    )
-  } else if (dynamic.kind === 'unique-email') {
-    lines.push(
-      'local counter = 0',
-      'function request()',
-      '  counter = counter + 1',
-      `  local body = string.format('{"email":"%s-%d-%d@bench.example.com","password":"%s"}', ${lua(dynamic.prefix)}, index, counter, ${lua(dynamic.password)})`,
-      '  return wrk.format(nil, nil, nil, body)',
-      'end',
-    )
-  }
-  lines.push(
-    'function done(summary, latency, requests)',
-    '  local e = summary.errors',
-    `  io.write(string.format('${MARKER}{"requests":%d,"micros":%d,"p50":%d,"p90":%d,"p99":%d,"status":%d,"errors":%d}\\n',`,
-    '    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),',
-    '    latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))',
-    'end',
-  )
-  return `${lines.join('\n')}\n`
-}
 
 interface WrkSummary {
   requests: number
@@ -84,6 +16,17 @@ interface WrkSummary {
   p99: number
   status: number
   errors: number
+  statuses: Record<string, number>
+  counts: Record<string, number>
+  failures: Record<string, number>
+}
+
+function mixOf(summary: WrkSummary): LoadResult['mix'] {
+  const entries = MIXED_KINDS.map((kind): [MixedKind, { requests: number; non2xx: number }] => [
+    kind,
+    { requests: summary.counts[kind] ?? 0, non2xx: summary.failures[kind] ?? 0 },
+  ])
+  return Object.fromEntries(entries) as Record<MixedKind, { requests: number; non2xx: number }>
 }
 
 export async function runWrk(
@@ -113,6 +56,8 @@ export async function runWrk(
       latencyMs: { p50: summary.p50 / 1000, p90: summary.p90 / 1000, p99: summary.p99 / 1000 },
       non2xx: summary.status,
       errors: summary.errors,
+      ...(plan.countStatuses ? { statuses: summary.statuses } : {}),
+      ...(plan.dynamic.kind === 'mixed' ? { mix: mixOf(summary) } : {}),
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -1,16 +1,22 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Argon2Timing } from './argon2.js'
-import type { LoadResult, WorkloadId } from './workloads.js'
+import type { RssSeries } from './rss.js'
+import type { LoadResult } from './workloads.js'
 
 export interface WorkloadReport extends LoadResult {
-  readonly id: WorkloadId
+  /** A workload id (W1…W6), or W1+W2:W1 and W1+W2:W2 for the two rows of the flood. */
+  readonly id: string
   readonly title: string
   readonly connections: number
-  /** Server process CPU (user + system) per request, ms. */
+  /** Server CPU (user + system; the primary and every worker) per request, ms. */
   readonly serverCpuMsPerRequest: number | null
   /** CPU of the PostgreSQL backends serving the bench database per request, ms (null: embedded/unreadable). */
   readonly dbCpuMsPerRequest: number | null
+  /** Measured at the same time as another row (W1+W2): CPU per request is over both rows' requests. */
+  readonly concurrentWith?: string
+  /** W6: the server's RSS at the start, every 10 s and at the end of the run. */
+  readonly rss?: RssSeries
 }
 
 export interface BenchReport {
@@ -19,6 +25,10 @@ export interface BenchReport {
   readonly finishedAt: string
   readonly mode: 'postgres' | 'embedded'
   readonly durationSeconds: number
+  /** --soak: W6's duration, seconds (null: W6 ran for durationSeconds). Absent in older runs. */
+  readonly soakSeconds?: number | null
+  /** Server processes serving requests: `serve --workers N` when > 1. Absent (= 1) in older runs. */
+  readonly workers?: number
   readonly node: string
   readonly cpus: number
   readonly pinning: string
@@ -27,6 +37,7 @@ export interface BenchReport {
   readonly commit: string | null
   /** One argon2id verify (m=19456, t=2, p=1) in the bench process, mean of 50. */
   readonly argon2Verify: Argon2Timing
+  /** RSS and VmHWM are summed over the primary and its workers. */
   readonly server: {
     readonly idleRssMiB: number | null
     readonly peakRssMiB: number | null
@@ -52,6 +63,38 @@ export function readReport(file: string): BenchReport {
 const fixed = (value: number | null | undefined, digits: number) =>
   value === null || value === undefined ? 'n/a' : value.toFixed(digits)
 
+const cpuMark = (w: WorkloadReport, value: number | null) =>
+  `${fixed(value, 3)}${w.concurrentWith ? ' †' : ''}`
+
+/** Lines under the table: status codes, W6's mix, RSS series. */
+function details(report: BenchReport): string[] {
+  const lines: string[] = []
+  for (const w of report.workloads) {
+    if (w.statuses) {
+      const counts = Object.entries(w.statuses).map(([status, n]) => `${status}: ${n}`)
+      lines.push(`${w.id} statuses: ${counts.join(', ') || 'none'}`)
+    }
+    if (w.mix) {
+      const kinds = Object.entries(w.mix).map(([kind, m]) => `${kind} ${m.requests} (non-2xx ${m.non2xx})`)
+      lines.push(`${w.id} mix: ${kinds.join(', ')}`)
+    }
+    if (w.rss) {
+      const last = w.rss.samples.length - 1
+      const samples = w.rss.samples.map(
+        (s, i) => `${i === last ? 'end' : `${s.seconds.toFixed(0)} s`} ${s.rssMiB.toFixed(1)}`,
+      )
+      lines.push(
+        `${w.id} server RSS (MiB): start ${fixed(w.rss.startMiB, 1)}, end ${fixed(w.rss.endMiB, 1)}, ` +
+          `max ${fixed(w.rss.maxMiB, 1)}; every ${w.rss.intervalSeconds} s: ${samples.join(' · ')}`,
+      )
+    }
+  }
+  if (report.workloads.some((w) => w.concurrentWith)) {
+    lines.push('† measured together with the other W1+W2 row: CPU per request over both rows’ requests')
+  }
+  return lines
+}
+
 export function markdown(report: BenchReport): string {
   const rows = report.workloads.map((w) =>
     [
@@ -63,21 +106,23 @@ export function markdown(report: BenchReport): string {
       fixed(w.latencyMs.p99, 2),
       w.non2xx,
       w.errors,
-      fixed(w.serverCpuMsPerRequest, 3),
-      fixed(w.dbCpuMsPerRequest, 3),
+      cpuMark(w, w.serverCpuMsPerRequest),
+      cpuMark(w, w.dbCpuMsPerRequest),
     ].join(' | '),
   )
   const login = report.workloads.find((w) => w.id === 'W2')
   const tool = report.workloads[0]?.tool ?? 'none'
   return [
-    `Kitsune bench — ${report.startedAt}, ${report.mode}, ${tool}, ${report.durationSeconds} s per workload, ` +
+    `Kitsune bench — ${report.startedAt}, ${report.mode}, ${tool}, ${report.durationSeconds} s per workload` +
+      `${report.soakSeconds ? ` (W6: ${report.soakSeconds} s soak)` : ''}, ${report.workers ?? 1} server process(es), ` +
       `Node ${report.node}, ${report.pinning}`,
     '',
     '| workload | conns | req/s | p50 ms | p90 ms | p99 ms | non-2xx | errors | server CPU ms/req | PG CPU ms/req |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((row) => `| ${row} |`),
     '',
-    `Server RSS: idle ${fixed(report.server.idleRssMiB, 1)} MiB (after start and seed), ` +
+    ...details(report),
+    `Server RSS${(report.workers ?? 1) > 1 ? ' (primary + workers)' : ''}: idle ${fixed(report.server.idleRssMiB, 1)} MiB (after start and seed), ` +
       `peak ${fixed(report.server.peakRssMiB, 1)} MiB (VmHWM), end ${fixed(report.server.endRssMiB, 1)} MiB`,
     `argon2id verify alone (m=19456 t=2 p=1): ${fixed(report.argon2Verify.cpuMs, 2)} ms CPU, ` +
       `${fixed(report.argon2Verify.wallMs, 2)} ms wall` +
@@ -97,7 +142,8 @@ const ratio = (now: number | null | undefined, before: number | null | undefined
 /** Each metric of `now` divided by the same metric of `before` (req/s: higher is better; the rest: lower). */
 export function compare(now: BenchReport, before: BenchReport, beforeName: string): string {
   const lines = [
-    `Compared with ${beforeName} (${before.startedAt}, ${before.mode}): ratio = now / before`,
+    `Compared with ${beforeName} (${before.startedAt}, ${before.mode}, ${before.workers ?? 1} server process(es); ` +
+      `now ${now.workers ?? 1}): ratio = now / before`,
     '',
     '| workload | req/s | p50 | p90 | p99 | non-2xx (before → now) | server CPU/req | PG CPU/req |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',

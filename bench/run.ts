@@ -5,10 +5,9 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { timeArgon2Verify } from './argon2.js'
-import { BackendCpuTracker, BenchDatabase, deleteRedisKeys, pingRedis } from './infra.js'
-import { runAutocannon } from './load-autocannon.js'
-import { runWrk } from './load-wrk.js'
-import { choosePinning, clockTicksPerSecond, cpuTicks, hasCommand, memoryMiB, pinSelf } from './proc.js'
+import { BenchDatabase, deleteRedisKeys, pingRedis } from './infra.js'
+import { type MeasureContext, measureFlood, measureWorkload } from './measure.js'
+import { choosePinning, clockTicksPerSecond, hasCommand, pinSelf, treeMemoryMiB } from './proc.js'
 import {
   type BenchReport,
   compare,
@@ -20,14 +19,15 @@ import {
 import { checkAccessToken, type SeededUser, seedUsers } from './seed.js'
 import { buildIfStale, freePort, type RunningServer, startServer } from './server.js'
 import {
+  FLOOD,
   MAX_CONNECTIONS,
+  MIXED_CONNECTIONS,
   parseWorkloads,
-  planWorkload,
   REFRESH_CONNECTIONS,
-  type WorkloadId,
+  type ScenarioId,
 } from './workloads.js'
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
+const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4,W1+W2,W6] [--flood] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +43,12 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     // Extra node flags for the server, e.g. --node-arg=--max-semi-space-size=32 (repeatable).
     'node-arg': { type: 'string', multiple: true },
+    // Adds W1+W2 (W1 during a W2 login flood) to the workloads.
+    flood: { type: 'boolean', default: false },
+    // Runs W6 for this many seconds (adding it to the workloads) and samples the server's RSS every 10 s.
+    soak: { type: 'string' },
+    // serve --workers N: cluster mode (PostgreSQL mode only); the server is then not pinned.
+    workers: { type: 'string', default: '1' },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -52,9 +58,21 @@ if (values.help) {
 }
 const seconds = Number(values.duration)
 if (!Number.isInteger(seconds) || seconds < 1) throw new Error('--duration must be a whole number of seconds')
-const workloads = parseWorkloads(values.workloads)
-const tool = values.tool ?? (hasCommand('wrk') ? 'wrk' : 'autocannon')
-if (tool !== 'wrk' && tool !== 'autocannon') throw new Error('--tool must be wrk or autocannon')
+const soakSeconds = values.soak === undefined ? null : Number(values.soak)
+if (soakSeconds !== null && (!Number.isInteger(soakSeconds) || soakSeconds < 1)) {
+  throw new Error('--soak must be a whole number of seconds')
+}
+const workers = Number(values.workers)
+if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1')
+if (workers > 1 && values.embedded) throw new Error('--workers needs PostgreSQL and Redis: drop --embedded')
+const extra: ScenarioId[] = [
+  ...(values.flood ? [FLOOD] : []),
+  ...(soakSeconds !== null ? ['W6' as const] : []),
+]
+const workloads = parseWorkloads(values.workloads, extra)
+const toolName = values.tool ?? (hasCommand('wrk') ? 'wrk' : 'autocannon')
+if (toolName !== 'wrk' && toolName !== 'autocannon') throw new Error('--tool must be wrk or autocannon')
+const tool: 'wrk' | 'autocannon' = toolName
 const earlier = values.compare ? readReport(values.compare) : undefined
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -65,7 +83,7 @@ const startedAt = new Date().toISOString()
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`)
 
 if (!values['skip-build'] && buildIfStale(root)) log('built dist/')
-const pinning = choosePinning()
+const pinning = choosePinning(workers)
 const mode = values.embedded ? 'embedded' : 'postgres'
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0'
 const redisPrefix = `kitsune_bench_${runId}:`
@@ -86,33 +104,9 @@ process.once('SIGINT', () => {
   void cleanup().finally(() => process.exit(130))
 })
 
-async function measure(id: WorkloadId, srv: RunningServer, users: readonly SeededUser[]) {
-  const plan = planWorkload(id, users, runId)
-  const tracker = database ? new BackendCpuTracker(database) : undefined
-  await tracker?.start()
-  const before = cpuTicks(srv.pid)
-  const load =
-    tool === 'wrk'
-      ? await runWrk(plan, srv.baseUrl, seconds, pinning.loadPrefix)
-      : await runAutocannon(plan, srv.baseUrl, seconds)
-  const after = cpuTicks(srv.pid)
-  const dbTicks = tracker ? await tracker.stop() : null
-  const perRequest = (ticks: number | null | undefined) =>
-    ticks === null || ticks === undefined || load.requests === 0
-      ? null
-      : (ticks * 1000) / ticksPerSecond / load.requests
-  const report: WorkloadReport = {
-    ...load,
-    id,
-    title: plan.title,
-    connections: plan.connections.length,
-    serverCpuMsPerRequest: perRequest(before !== undefined && after !== undefined ? after - before : null),
-    dbCpuMsPerRequest: perRequest(dbTicks),
-  }
-  log(
-    `${id} ${plan.title}: ${load.rps.toFixed(0)} req/s, p99 ${load.latencyMs.p99.toFixed(2)} ms, non-2xx ${load.non2xx}`,
-  )
-  return report
+async function measure(id: ScenarioId, ctx: MeasureContext): Promise<WorkloadReport[]> {
+  if (id === FLOOD) return measureFlood(ctx, seconds)
+  return [await measureWorkload(ctx, id, id === 'W6' && soakSeconds !== null ? soakSeconds : seconds)]
 }
 
 async function main(): Promise<BenchReport> {
@@ -142,32 +136,38 @@ async function main(): Promise<BenchReport> {
       ...(values['node-arg'] ?? []),
     ],
     secretKey: randomBytes(32).toString('base64url'),
+    workers,
   })
   server = srv
   pinSelf(pinning)
-  log(`Kitsune pid ${srv.pid} at ${srv.baseUrl} (${mode}); ${pinning.note}; load: ${tool}`)
+  const processes = workers > 1 ? `, ${workers} workers` : ''
+  log(`Kitsune pid ${srv.pid}${processes} at ${srv.baseUrl} (${mode}); ${pinning.note}; load: ${tool}`)
 
   const users = await seedUsers({
     baseUrl: srv.baseUrl,
     runId,
     users: MAX_CONNECTIONS,
     refreshSessions: REFRESH_CONNECTIONS,
+    // W6's sessions only when W6 runs (each costs a login, an argon2id verify).
+    mixedSessions: workloads.includes('W6') ? MIXED_CONNECTIONS : 0,
   })
   await checkAccessToken(srv.baseUrl, users[0] as SeededUser)
-  const idleRssMiB = memoryMiB(srv.pid, 'VmRSS') ?? null
+  const idleRssMiB = treeMemoryMiB(srv.pid, 'VmRSS') ?? null
   log(`seeded ${users.length} users; idle RSS ${idleRssMiB?.toFixed(1)} MiB`)
 
+  const ctx: MeasureContext = { server: srv, users, runId, tool, pinning, ticksPerSecond, database, log }
   const results: WorkloadReport[] = []
   for (const id of workloads) {
-    results.push(await measure(id, srv, users))
+    results.push(...(await measure(id, ctx)))
     await new Promise((done) => setTimeout(done, 1000))
   }
   const serverMemory = {
     idleRssMiB,
-    peakRssMiB: memoryMiB(srv.pid, 'VmHWM') ?? null,
-    endRssMiB: memoryMiB(srv.pid, 'VmRSS') ?? null,
+    peakRssMiB: treeMemoryMiB(srv.pid, 'VmHWM') ?? null,
+    endRssMiB: treeMemoryMiB(srv.pid, 'VmRSS') ?? null,
   }
-  if (results.some((r) => r.non2xx > 0 || r.errors > 0)) {
+  // The flood's 503 SERVER_BUSY are expected; anything else is worth Kitsune's own output.
+  if (results.some((r) => (r.non2xx > 0 && r.id !== `${FLOOD}:W2`) || r.errors > 0)) {
     log(
       `non-2xx responses or errors: Kitsune's own output (warn and above) follows\n${srv.output().slice(-4000)}`,
     )
@@ -180,6 +180,8 @@ async function main(): Promise<BenchReport> {
     finishedAt: new Date().toISOString(),
     mode,
     durationSeconds: seconds,
+    soakSeconds,
+    workers,
     node: process.version,
     cpus,
     pinning: pinning.note,

@@ -5,6 +5,8 @@ export interface SeededUser {
   readonly accessToken: string
   /** Refresh token of a second, separate session (W5 rotates it), when one was asked for. */
   readonly refreshToken: string | undefined
+  /** Tokens of a third session, W6's (its refresh chain and access token), when one was asked for. */
+  readonly mixed: { readonly accessToken: string; readonly refreshToken: string } | undefined
 }
 
 interface TokenPair {
@@ -31,6 +33,8 @@ export interface SeedOptions {
   readonly users: number
   /** How many of the users also get a second session whose refresh token W5 rotates. */
   readonly refreshSessions: number
+  /** How many of the users also get a session of their own for W6. */
+  readonly mixedSessions: number
   readonly concurrency?: number
 }
 
@@ -53,7 +57,17 @@ export async function seedUsers(options: SeedOptions): Promise<SeededUser[]> {
         index < options.refreshSessions
           ? ((await post(options.baseUrl, '/api/v1/auth/login', { email, password }, 200)) as TokenPair)
           : undefined
-      users[index] = { email, password, accessToken: first.access_token, refreshToken: second?.refresh_token }
+      const third =
+        index < options.mixedSessions
+          ? ((await post(options.baseUrl, '/api/v1/auth/login', { email, password }, 200)) as TokenPair)
+          : undefined
+      users[index] = {
+        email,
+        password,
+        accessToken: first.access_token,
+        refreshToken: second?.refresh_token,
+        mixed: third && { accessToken: third.access_token, refreshToken: third.refresh_token },
+      }
     }
   }
   await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker))

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { processTree } from './proc.js'
 
 /** Newest modification time of the files under a directory (0 when it does not exist). */
 function newestMtime(dir: string): number {
@@ -51,6 +52,8 @@ export interface ServerOptions {
   /** Extra node flags, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
   readonly nodeArgs?: readonly string[]
   readonly secretKey: string
+  /** `serve --workers N` (cluster mode) when > 1. */
+  readonly workers?: number
 }
 
 export interface RunningServer {
@@ -81,12 +84,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     KITSUNE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kitsune-bench-')),
     ...options.env,
   }
+  const workers = options.workers ?? 1
   const command = [
     ...options.prefix,
     process.execPath,
     ...(options.nodeArgs ?? []),
     'dist/cli/main.js',
     'serve',
+    ...(workers > 1 ? ['--workers', String(workers)] : []),
   ]
   const child = spawn(command[0] as string, command.slice(1), {
     cwd: options.root,
@@ -102,6 +107,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const baseUrl = `http://127.0.0.1:${options.port}`
   await waitReady(child, baseUrl, () => output)
+  if (workers > 1) await waitWorkers(child, workers, () => output)
   return {
     // taskset execs the command, so the child's pid is node's own.
     pid: child.pid as number,
@@ -116,6 +122,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return code
     },
   }
+}
+
+/**
+ * Cluster mode: /health/ready answers as soon as one worker listens; wait until the primary has
+ * all its workers and give the last ones a moment to listen too (seeding follows anyway).
+ */
+async function waitWorkers(child: ChildProcess, workers: number, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (processTree(child.pid as number).length < workers + 1) {
+    if (Date.now() > deadline)
+      throw new Error(`Kitsune did not start ${workers} workers in 60 s:\n${output()}`)
+    await sleep(100)
+  }
+  await sleep(2000)
 }
 
 async function waitReady(child: ChildProcess, baseUrl: string, output: () => string): Promise<void> {

@@ -24,6 +24,17 @@ export interface AuthStateService {
    * Call inside a unit of work that ends sessions or changes anything of a user's public record
    * (activity, roles, profile fields; or deletes them), before it commits.
    */
+  /**
+   * Inside a unit of work: ends the user's live sessions (all, or all but `keep`) and invalidates
+   * their cached state and the user's. Returns how many sessions ended.
+   */
+  endUserSessions(
+    repos: Repositories,
+    tx: TransactionContext,
+    userId: string,
+    reason: string,
+    keep?: string,
+  ): Promise<number>
   invalidate(
     tx: TransactionContext,
     target: { sessionIds?: readonly string[]; userIds?: readonly string[] },
@@ -91,6 +102,11 @@ export function createAuthStateService(deps: {
       const profile = JSON.parse(user) as CachedUser
       if (!profile.is_active) throw new AppError('INVALID_TOKEN')
       return { userId: sub, sessionId: sid, roles: profile.roles, tokenExpiresAt: claims.exp, profile }
+    },
+    async endUserSessions(repos, tx, userId, reason, keep) {
+      const ended = await repos.sessions.revokeAllForUser(userId, reason, clock.now(), keep)
+      await this.invalidate(tx, { sessionIds: ended, userIds: [userId] })
+      return ended.length
     },
     async invalidate(tx, { sessionIds = [], userIds = [] }) {
       const keys = [...sessionIds.map(sessionKey), ...userIds.map(userKey)]

@@ -118,14 +118,13 @@ export function createEmailFlowsService(deps: {
         if (!(await repos.emailTokens.consume(tokenHash, 'password_reset', now)))
           throw new AppError('INVALID_EMAIL_TOKEN')
         await repos.users.updatePassword(user.id, passwordHash, now)
-        const ended = await repos.sessions.revokeAllForUser(user.id, 'password_reset', now)
-        await authState.invalidate(tx, { sessionIds: ended, userIds: [user.id] })
+        const ended = await authState.endUserSessions(repos, tx, user.id, 'password_reset')
         await audit.record(repos, tx, ctx, {
           action: 'password.reset',
           actorId: user.id,
           targetType: 'user',
           targetId: user.id,
-          metadata: { sessions_ended: ended.length },
+          metadata: { sessions_ended: ended },
         })
         tx.afterCommit(() => mailer.send(templates.passwordChanged(user.email)))
       })

@@ -129,20 +129,20 @@ export function createSessionService(deps: {
     async endAllSessions(userId: string, actorId: string, ctx: RequestContext): Promise<number> {
       const byUser = actorId === userId
       return uow.run(async (repos, tx) => {
-        const ended = await repos.sessions.revokeAllForUser(
+        const ended = await authState.endUserSessions(
+          repos,
+          tx,
           userId,
           byUser ? 'logout_all' : 'revoked_by_admin',
-          clock.now(),
         )
-        await authState.invalidate(tx, { sessionIds: ended })
         await audit.record(repos, tx, ctx, {
           action: byUser ? 'user.logout' : 'session.revoked',
           actorId,
           targetType: 'user',
           targetId: userId,
-          metadata: { all: true, sessions_ended: ended.length },
+          metadata: { all: true, sessions_ended: ended },
         })
-        return ended.length
+        return ended
       })
     },
 

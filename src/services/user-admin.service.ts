@@ -148,11 +148,9 @@ export function createUserAdminService(deps: {
           },
           clock.now(),
         )
-        const ended = deactivating
-          ? await repos.sessions.revokeAllForUser(id, 'user_deactivated', clock.now())
-          : []
+        if (deactivating) await authState.endUserSessions(repos, tx, id, 'user_deactivated')
+        else await authState.invalidate(tx, { userIds: [id] })
         if (demotes) await keepOneAdmin(repos)
-        await authState.invalidate(tx, { sessionIds: ended, userIds: [id] })
         await audit.record(repos, tx, ctx, {
           action: 'user.updated',
           actorId: actor.userId,
@@ -170,10 +168,9 @@ export function createUserAdminService(deps: {
         const target = await repos.users.getById(id)
         const wasAdmin = target.roles.includes(ADMIN_ROLE)
         if (wasAdmin) await repos.roles.lockAdminInvariant()
-        const sessions = await repos.sessions.revokeAllForUser(id, 'user_deleted', clock.now())
+        await authState.endUserSessions(repos, tx, id, 'user_deleted')
         await repos.users.delete(id)
         if (wasAdmin) await keepOneAdmin(repos)
-        await authState.invalidate(tx, { sessionIds: sessions, userIds: [id] })
         await audit.record(repos, tx, ctx, {
           action: 'user.deleted',
           actorId: actor.userId,

@@ -72,19 +72,19 @@ export function createUserService(deps: {
       const now = clock.now()
       await uow.run(async (repos, tx) => {
         await repos.users.updatePassword(principal.userId, passwordHash, now)
-        const ended = await repos.sessions.revokeAllForUser(
+        const ended = await authState.endUserSessions(
+          repos,
+          tx,
           principal.userId,
           'password_changed',
-          now,
           principal.sessionId,
         )
-        await authState.invalidate(tx, { sessionIds: ended, userIds: [principal.userId] })
         await audit.record(repos, tx, ctx, {
           action: 'password.changed',
           actorId: principal.userId,
           targetType: 'user',
           targetId: principal.userId,
-          metadata: { sessions_ended: ended.length },
+          metadata: { sessions_ended: ended },
         })
       })
     },
@@ -95,11 +95,7 @@ export function createUserService(deps: {
       await uow.run(async (repos, tx) => {
         const isAdmin = principal.roles.includes(ADMIN_ROLE)
         if (isAdmin) await repos.roles.lockAdminInvariant()
-        const sessions = await repos.sessions.revokeAllForUser(principal.userId, 'user_deleted', clock.now())
-        await authState.invalidate(tx, {
-          sessionIds: [...sessions, principal.sessionId],
-          userIds: [principal.userId],
-        })
+        await authState.endUserSessions(repos, tx, principal.userId, 'user_deleted')
         await repos.users.delete(principal.userId)
         if (isAdmin) await keepOneAdmin(repos)
         await audit.record(repos, tx, ctx, {
