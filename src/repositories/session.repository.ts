@@ -62,14 +62,6 @@ export function createSessionRepository(db: Executor) {
         .execute()
     },
 
-    async touch(id: string, now: Date, ip: string | null, userAgent: string | null): Promise<void> {
-      await db
-        .updateTable('sessions')
-        .set({ last_used_at: now, ip, user_agent: userAgent })
-        .where('id', '=', id)
-        .execute()
-    },
-
     /** Revokes one live session (of `userId` when given); returns the ended session's user, if any. */
     async revoke(
       id: string,
