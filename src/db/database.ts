@@ -6,7 +6,7 @@ import type { DatabaseConfig } from '../config/config.schema.js'
 import type { Database } from './schema.js'
 
 export interface DatabaseLogger {
-  debug(obj: object, msg: string): void
+  info(obj: object, msg: string): void
   error(obj: object, msg: string): void
 }
 
@@ -63,7 +63,7 @@ export async function createDatabase(
             onQuery?.(event.queryDurationMillis / 1000, event.level === 'error')
             // Statements only: parameters can carry personal data and secrets.
             if (config.logQueries) {
-              logger.debug(
+              logger.info(
                 {
                   sql: event.query.sql,
                   duration_ms: event.queryDurationMillis,

@@ -72,7 +72,7 @@ describe.each(cliTargets)('kitsune CLI commands on $name', (target) => {
 
   /** Opens the database only between CLI runs: a PGlite directory belongs to one process at a time. */
   async function withDatabase<T>(work: (database: DatabaseHandle) => Promise<T>): Promise<T> {
-    const database = await createDatabase(loadConfig(env).database, { debug() {}, error() {} })
+    const database = await createDatabase(loadConfig(env).database, { info() {}, error() {} })
     try {
       return await work(database)
     } finally {

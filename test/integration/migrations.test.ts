@@ -12,7 +12,7 @@ import { createPostgresDatabase, TEST_DATABASE_URL, testTargets } from '../helpe
 
 const ALL_MIGRATIONS = Object.keys(migrations).sort()
 const TABLES = ['refresh_tokens', 'roles', 'sessions', 'signing_keys', 'user_roles', 'users']
-const silent = { debug() {}, error() {} }
+const silent = { info() {}, error() {} }
 
 function configFor(env: Record<string, string>): Config {
   return loadConfig({

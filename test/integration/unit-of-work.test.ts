@@ -9,7 +9,7 @@ import { TEST_SECRET_KEY } from '../helpers/build-test-app.js'
 import { uniqueEmail } from '../helpers/factories.js'
 import { testTargets } from '../helpers/test-targets.js'
 
-const silent = { debug() {}, error() {} }
+const silent = { info() {}, error() {} }
 const NOW = new Date('2030-01-01T00:00:00Z')
 
 function newUser(id = uuidv7()) {
