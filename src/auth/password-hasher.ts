@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { hash, verify } from '@node-rs/argon2'
-import bcrypt from 'bcrypt'
 import { AppError } from '../errors/app-error.js'
 
 /** OWASP Password Storage cheat sheet, argon2id minimum: m=19 MiB, t=2, p=1. */
@@ -71,6 +70,8 @@ export function createPasswordHasher(
       try {
         // $2y$ (PHP) and $2b$ are the same algorithm; the bcrypt binding only knows $2a$/$2b$.
         if (BCRYPT.test(passwordHash)) {
+          // Loaded only for imported legacy hashes.
+          const { default: bcrypt } = await import('bcrypt')
           return await gate(() => bcrypt.compare(password, passwordHash.replace(/^\$2y\$/, '$2b$')))
         }
         return await gate(() => verify(passwordHash, password))

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Secret, TOTP } from 'otpauth'
-import QRCode from 'qrcode'
 
 /** RFC 6238 defaults every authenticator app understands: SHA-1, 6 digits, 30-second steps. */
 export const TOTP_PERIOD_SECONDS = 30
@@ -24,6 +23,7 @@ export function generateTotpSecret(): string {
 
 export async function enrolmentFor(secretBase32: string, issuer: string, label: string) {
   const uri = totpFor(secretBase32, issuer, label).toString()
+  const { default: QRCode } = await import('qrcode')
   const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
   return { otpauth_uri: uri, qr_svg: svg }
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 
 export interface MailMessage {
   to: string
@@ -48,15 +48,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 export function createMailer(options: MailerOptions): Mailer {
   const { smtpUrl, from, logger, outboxDir, logBodies } = options
   const retryDelays = options.retryDelaysMs ?? [1000, 5000, 30_000]
-  const transport: Transporter = smtpUrl
-    ? nodemailer.createTransport(smtpUrl, { from })
-    : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }, { from })
+  // Loaded with the first message: most processes start long before they send any mail.
+  let transport: Promise<Transporter> | undefined
+  const getTransport = () => {
+    transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      smtpUrl
+        ? nodemailer.createTransport(smtpUrl, { from })
+        : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }, { from }),
+    )
+    return transport
+  }
   const pending = new Set<Promise<void>>()
   let sequence = 0
   let closed = false
 
   const deliverOnce = async (message: MailMessage) => {
-    const info = await transport.sendMail({ from, ...message })
+    const info = await (await getTransport()).sendMail({ from, ...message })
     if (smtpUrl) return
     const raw = (info as unknown as { message: Buffer }).message
     let file: string | undefined
@@ -122,7 +129,7 @@ export function createMailer(options: MailerOptions): Mailer {
     /** Stops the transport; a message still waiting for a retry is abandoned (and was logged). */
     async close() {
       closed = true
-      transport.close()
+      if (transport) (await transport).close()
     },
   }
 }
