@@ -22,14 +22,17 @@ export class ConfigError extends Error {
 
 const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256']
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-/** Defaults per IP: generous for people, tight for password guessing and sign-up floods. */
+/**
+ * Defaults per IP. Password guessing is limited per account (login back-off), so the per-IP limits
+ * stay loose enough for many people behind one office NAT, and tight enough against floods.
+ */
 const RATE_LIMIT_DEFAULTS: Record<RateLimitName, string> = {
   global: '1200/1m',
-  login: '10/1m',
-  register: '20/1h',
+  login: '30/1m',
+  register: '60/1h',
   refresh: '120/1m',
   forgot: '5/1h',
-  mfa: '10/1m',
+  mfa: '30/1m',
 }
 const PLACEHOLDER_SECRETS = new Set(['changeme', 'change-me', 'changethis', 'secret', 'please-change-me'])
 
