@@ -9,6 +9,7 @@ import { registerOpenApi } from './http/plugins/openapi.js'
 import { registerRateLimits } from './http/plugins/rate-limit.js'
 import { registerRequestLog, requestIdFrom } from './http/plugins/request-log.js'
 import { registerSecurity } from './http/plugins/security.js'
+import { buildCachedSerializer } from './http/plugins/serialization.js'
 import { createValidatorCompiler } from './http/plugins/validation.js'
 import { adminAuditLogRoutes } from './http/routes/admin/audit-log.routes.js'
 import { adminRoleRoutes } from './http/routes/admin/roles.routes.js'
@@ -44,6 +45,7 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    schemaController: { compilersFactory: { buildSerializer: buildCachedSerializer } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(createValidatorCompiler())
