@@ -1,19 +1,19 @@
-import { trace } from '@opentelemetry/api'
+type TraceIds = { trace_id?: string; span_id?: string }
 
-// Set by startTracing; a light module so the logger can ask without loading the SDK.
-let active = false
+// Set by startTracing. This module imports nothing, so a process without tracing never loads
+// the OpenTelemetry API at all.
+let readIds: (() => TraceIds) | undefined
 
-export function markTracingActive(value: boolean): void {
-  active = value
+export function markTracingActive(read: (() => TraceIds) | undefined): void {
+  readIds = read
 }
 
 /** Whether spans are being recorded (log lines then carry trace_id and span_id). */
 export function tracingActive(): boolean {
-  return active
+  return readIds !== undefined
 }
 
 /** trace_id/span_id of the active span, for log correlation. */
-export function currentTraceIds(): { trace_id?: string; span_id?: string } {
-  const context = trace.getActiveSpan()?.spanContext()
-  return context ? { trace_id: context.traceId, span_id: context.spanId } : {}
+export function currentTraceIds(): TraceIds {
+  return readIds?.() ?? {}
 }

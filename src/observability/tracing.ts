@@ -1,4 +1,5 @@
 import { FastifyOtelInstrumentation } from '@fastify/otel'
+import { trace } from '@opentelemetry/api'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
@@ -27,10 +28,13 @@ export function startTracing(options: { spanProcessors?: SpanProcessor[] } = {})
     ],
   })
   sdk.start()
-  markTracingActive(true)
+  markTracingActive(() => {
+    const context = trace.getActiveSpan()?.spanContext()
+    return context ? { trace_id: context.traceId, span_id: context.spanId } : {}
+  })
   return {
     async shutdown() {
-      markTracingActive(false)
+      markTracingActive(undefined)
       // Rejects when no collector listens; there is nothing left to do about it at exit.
       await sdk.shutdown().catch(() => undefined)
     },
