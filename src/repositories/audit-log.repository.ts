@@ -2,20 +2,8 @@ import { sql } from 'kysely'
 import type { AuditLogRow } from '../db/schema.js'
 import type { Executor } from '../db/unit-of-work.js'
 
-export interface AuditLogInsert {
-  id: string
-  at: Date
-  actor_id: string | null
-  action: string
-  target_type: string | null
-  target_id: string | null
-  ip: string | null
-  user_agent: string | null
-  request_id: string | null
-  metadata: Record<string, unknown>
-  prev_hash: string
-  hash: string
-}
+/** A chained entry as written: every column but the sequence number the database assigns. */
+export type AuditLogInsert = Omit<AuditLogRow, 'seq'>
 
 export interface AuditLogFilter {
   actor_id?: string
