@@ -1,7 +1,7 @@
 import { BackendCpuTracker, type BenchDatabase } from './infra.js'
 import { runAutocannon } from './load-autocannon.js'
 import { runWrk } from './load-wrk.js'
-import { type Pinning, treeCpuTicks, treeTicksSpent } from './proc.js'
+import { type Pinning, threadCpuTicks, treeCpuTicks, treeTicksSpent } from './proc.js'
 import type { WorkloadReport } from './report.js'
 import { RssSampler } from './rss.js'
 import type { SeededUser } from './seed.js'
@@ -33,15 +33,27 @@ async function measureCpu<T extends readonly LoadResult[]>(ctx: MeasureContext, 
   const tracker = ctx.database ? new BackendCpuTracker(ctx.database) : undefined
   await tracker?.start()
   const before = treeCpuTicks(ctx.server.pid)
+  const threadsBefore = threadCpuTicks(ctx.server.pid)
   const results = await loads()
   const serverTicks = treeTicksSpent(before, treeCpuTicks(ctx.server.pid))
+  const threadsAfter = threadCpuTicks(ctx.server.pid)
   const dbTicks = tracker ? await tracker.stop() : null
   const requests = results.reduce((sum, r) => sum + r.requests, 0)
   const perRequest = (ticks: number | null | undefined) =>
     ticks === null || ticks === undefined || requests === 0
       ? null
       : (ticks * 1000) / ctx.ticksPerSecond / requests
-  return { results, serverCpuMsPerRequest: perRequest(serverTicks), dbCpuMsPerRequest: perRequest(dbTicks) }
+  const serverThreadsCpuMsPerRequest: Record<string, number> = {}
+  for (const [name, ticks] of threadsAfter) {
+    const spent = perRequest(ticks - (threadsBefore.get(name) ?? 0))
+    if (spent) serverThreadsCpuMsPerRequest[name] = Number(spent.toFixed(3))
+  }
+  return {
+    results,
+    serverCpuMsPerRequest: perRequest(serverTicks),
+    serverThreadsCpuMsPerRequest,
+    dbCpuMsPerRequest: perRequest(dbTicks),
+  }
 }
 
 /** One workload for `seconds`; W6 also samples the server's RSS every 10 s. */

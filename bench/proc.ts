@@ -24,6 +24,35 @@ export function cpuTicks(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU ticks per thread kind over a process tree, keyed by thread name (`/proc/<pid>/task/<tid>/comm`):
+ * the JavaScript thread shows as the process name (`node`), the libuv pool (argon2, DNS, fs) as
+ * `libuv-worker`, V8's GC and compiler helpers as `V8 DefaultWorke`. Threads that ended are lost.
+ */
+export function threadCpuTicks(pid: number): Map<string, number> {
+  const byName = new Map<string, number>()
+  for (const member of processTree(pid)) {
+    let tids: string[]
+    try {
+      tids = readdirSync(`/proc/${member}/task`)
+    } catch {
+      continue
+    }
+    for (const tid of tids) {
+      try {
+        const name = readFileSync(`/proc/${member}/task/${tid}/comm`, 'utf8').trim()
+        const stat = readFileSync(`/proc/${member}/task/${tid}/stat`, 'utf8')
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        const key = tid === String(member) ? 'main' : name
+        byName.set(key, (byName.get(key) ?? 0) + Number(fields[11]) + Number(fields[12]))
+      } catch {
+        // the thread ended between listing and reading
+      }
+    }
+  }
+  return byName
+}
+
 /** Direct children of every thread of a process (`/proc/<pid>/task/<tid>/children`). */
 function childrenOf(pid: number): number[] {
   const children: number[] = []

@@ -11,6 +11,11 @@ export interface WorkloadReport extends LoadResult {
   readonly connections: number
   /** Server CPU (user + system; the primary and every worker) per request, ms. */
   readonly serverCpuMsPerRequest: number | null
+  /**
+   * The server CPU split by thread (ms per request): `main` is the JavaScript thread, `libuv-worker`
+   * the pool that runs argon2, `V8 DefaultWorke` V8's GC and compiler helpers. Absent in older runs.
+   */
+  readonly serverThreadsCpuMsPerRequest?: Record<string, number>
   /** CPU of the PostgreSQL backends serving the bench database per request, ms (null: embedded/unreadable). */
   readonly dbCpuMsPerRequest: number | null
   /** Measured at the same time as another row (W1+W2): CPU per request is over both rows' requests. */
@@ -73,6 +78,12 @@ function details(report: BenchReport): string[] {
     if (w.statuses) {
       const counts = Object.entries(w.statuses).map(([status, n]) => `${status}: ${n}`)
       lines.push(`${w.id} statuses: ${counts.join(', ') || 'none'}`)
+    }
+    if (w.serverThreadsCpuMsPerRequest && !w.concurrentWith) {
+      const threads = Object.entries(w.serverThreadsCpuMsPerRequest)
+        .sort(([, a], [, b]) => b - a)
+        .map(([name, ms]) => `${name} ${ms.toFixed(3)}`)
+      lines.push(`${w.id} server CPU ms/req by thread: ${threads.join(', ')}`)
     }
     if (w.mix) {
       const kinds = Object.entries(w.mix).map(([kind, m]) => `${kind} ${m.requests} (non-2xx ${m.non2xx})`)

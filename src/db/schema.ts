@@ -88,6 +88,13 @@ export interface AuditAnchorTable {
   pruned_at: Timestamp
 }
 
+/** The chain's newest entry (seq null and hash '' while the log has never had one). */
+export interface AuditHeadTable {
+  id: number
+  seq: string | null
+  hash: string
+}
+
 export type EmailTokenPurpose = 'password_reset' | 'email_verification'
 
 export interface EmailTokensTable {
@@ -124,6 +131,7 @@ export interface Database {
   role_permissions: RolePermissionsTable
   audit_logs: AuditLogsTable
   audit_anchor: AuditAnchorTable
+  audit_head: AuditHeadTable
   email_tokens: EmailTokensTable
   mfa_totp: MfaTotpTable
   mfa_recovery_codes: MfaRecoveryCodesTable

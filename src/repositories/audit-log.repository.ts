@@ -16,33 +16,50 @@ export interface AuditLogFilter {
   limit: number
 }
 
+function headHash(row: { hash: string } | undefined): string {
+  if (!row) throw new Error('audit_head has no row: the 0007-audit-head migration has not run')
+  return row.hash
+}
+
 export function createAuditLogRepository(db: Executor) {
   return {
-    /** Serialises appends for the rest of the transaction, so the chain can never fork. */
-    async lockChain(): Promise<void> {
-      await sql`SELECT pg_advisory_xact_lock(hashtext('kitsune:audit-chain'))`.execute(db)
+    /**
+     * Locks the chain's head row for the rest of the transaction (appends and pruning queue behind
+     * it) and returns its hash: '' when the log has never had an entry.
+     */
+    async lockHead(): Promise<string> {
+      const result = await sql<{ hash: string }>`SELECT hash FROM audit_head WHERE id = 1 FOR UPDATE`.execute(
+        db,
+      )
+      return headHash(result.rows[0])
     },
 
-    /** The newest row, or the retention anchor when the log is empty after pruning. */
-    async head(): Promise<{ seq: string; hash: string } | undefined> {
-      const last = await db
-        .selectFrom('audit_logs')
-        .select(['seq', 'hash'])
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst()
-      return last ?? (await this.anchor())
+    /** The newest entry's hash (or the retention anchor's, or '' for a log that never had one). */
+    async head(): Promise<string> {
+      return headHash(await db.selectFrom('audit_head').select('hash').where('id', '=', 1).executeTakeFirst())
     },
 
     async anchor(): Promise<{ seq: string; hash: string } | undefined> {
       return db.selectFrom('audit_anchor').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst()
     },
 
-    async append(row: AuditLogInsert): Promise<void> {
-      await db
-        .insertInto('audit_logs')
-        .values({ ...row, metadata: JSON.stringify(row.metadata) })
-        .execute()
+    /**
+     * Appends `row` if the chain's head is still `row.prev_hash`, in one call
+     * (kitsune_audit_append): it locks the head row (after waiting for a concurrent appender to
+     * commit it sees that appender's entry), inserts, and moves the head. Returns the head it found.
+     * When that is not `row.prev_hash` nothing was written, and the caller, which now holds the lock
+     * for the rest of its transaction, chains from the returned head instead.
+     */
+    async append(row: AuditLogInsert): Promise<{ appended: boolean; head: string }> {
+      const result = await sql<{ r_appended: boolean; r_head: string }>`
+        SELECT r_appended, r_head FROM kitsune_audit_append(${row.id}, ${row.at}, ${row.actor_id},
+          ${row.action}, ${row.target_type}, ${row.target_id}, ${row.ip}, ${row.user_agent},
+          ${row.request_id}, ${JSON.stringify(row.metadata)}::jsonb, ${row.prev_hash}, ${row.hash})`.execute(
+        db,
+      )
+      const found = result.rows[0]
+      if (!found) throw new Error('kitsune_audit_append returned no row')
+      return { appended: found.r_appended, head: found.r_head }
     },
 
     /** Newest first, served by the (column, seq DESC) indexes. */

@@ -46,6 +46,7 @@ export interface AuditVerification {
   first_bad_id?: string
 }
 
+/** prev_hash of the first entry ever written (audit_head starts with it). */
 const GENESIS = ''
 const HEAD_LOG_INTERVAL_MS = 60_000
 
@@ -66,8 +67,8 @@ type ChainedFields = Omit<AuditLogRow, 'seq' | 'prev_hash' | 'hash'>
  * The tamper-evident audit log. Entries are written by services inside their own transaction, so
  * an entry exists exactly when its change does. Each row stores
  * hash = HMAC-SHA-256(key, prev_hash ‖ canonical row), the key derived from SECRET_KEY, so database
- * access alone cannot rebuild the chain after an edit; appends hold a transaction lock so
- * concurrent writers cannot fork it.
+ * access alone cannot rebuild the chain after an edit; appends lock the chain's head row until their
+ * transaction ends, so concurrent writers (in this process or another) cannot fork it.
  */
 export function createAuditService(deps: {
   uow: UnitOfWork<Repositories>
@@ -78,6 +79,19 @@ export function createAuditService(deps: {
   const { uow, clock, logger } = deps
   const key = deriveKey(deps.secretKey, 'kitsune/audit-log/v1')
   let lastHeadLog = 0
+  /** The chain head as this process last wrote it: a guess that the database checks. */
+  let knownHead: string | undefined
+  /** Transactions that appended, and so hold the head row's lock until they end. */
+  const holding = new WeakSet<TransactionContext>()
+  let queue: Promise<unknown> = Promise.resolve()
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const turn = queue.then(work, work)
+    queue = turn.then(
+      () => undefined,
+      () => undefined,
+    )
+    return turn
+  }
 
   const hashOf = (prevHash: string, row: ChainedFields) =>
     createHmac('sha256', key)
@@ -110,9 +124,6 @@ export function createAuditService(deps: {
       ctx: RequestContext | undefined,
       entry: AuditEntry,
     ) {
-      await repos.auditLog.lockChain()
-      const head = await repos.auditLog.head()
-      const prevHash = head?.hash ?? GENESIS
       const row: ChainedFields = {
         id: uuidv7(),
         at: clock.now(),
@@ -125,8 +136,27 @@ export function createAuditService(deps: {
         request_id: ctx?.requestId ?? null,
         metadata: entry.metadata ?? {},
       }
-      const hash = hashOf(prevHash, row)
-      await repos.auditLog.append({ ...row, prev_hash: prevHash, hash })
+      const append = async () => {
+        // Chain from the head this process last wrote; a stale guess (another process appended, or
+        // a transaction here rolled back) costs one more statement, and after it this transaction
+        // holds the head's lock, so the second attempt cannot miss.
+        let prevHash = knownHead ?? (await repos.auditLog.head())
+        let hash = hashOf(prevHash, row)
+        let result = await repos.auditLog.append({ ...row, prev_hash: prevHash, hash })
+        if (!result.appended) {
+          prevHash = result.head
+          hash = hashOf(prevHash, row)
+          result = await repos.auditLog.append({ ...row, prev_hash: prevHash, hash })
+          if (!result.appended) throw new Error('the audit chain head moved while this transaction held it')
+        }
+        knownHead = hash
+        return hash
+      }
+      // Appends from this process go one at a time, so each chains from the one before (which the
+      // database then waits to see committed); a transaction that already appended holds the head's
+      // lock and goes straight on, or it would wait behind an append that waits for it.
+      const hash = holding.has(tx) ? await append() : await inTurn(append)
+      holding.add(tx)
       const now = Date.now()
       if (now - lastHeadLog >= HEAD_LOG_INTERVAL_MS) {
         lastHeadLog = now
@@ -168,7 +198,7 @@ export function createAuditService(deps: {
     async prune(days: number): Promise<{ deleted: number }> {
       const before = new Date(clock.now().getTime() - days * 86_400_000)
       return uow.run(async (repos) => {
-        await repos.auditLog.lockChain()
+        await repos.auditLog.lockHead()
         const last = await repos.auditLog.pruneBefore(before)
         if (!last) return { deleted: 0 }
         await repos.auditLog.setAnchor({ seq: last.seq, hash: last.hash, pruned_at: clock.now() })

@@ -1,6 +1,8 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createUnitOfWork } from '../../src/db/unit-of-work.js'
 import { fixedClock } from '../../src/lib/clock.js'
+import { createRepositories } from '../../src/repositories/repositories.js'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
 import { bearer, login, registerAndLogin, registerUser, uniqueEmail } from '../helpers/factories.js'
 import { testTargets } from '../helpers/test-targets.js'
@@ -82,6 +84,34 @@ describe.each(testTargets())('the audit log chain on $name', (target) => {
     expect(await verifyOverHttp()).toEqual({ ok: true, checked: rows.length })
   })
 
+  it('chains the next entry correctly after a transaction that appended rolled back', async () => {
+    const before = await countRows(t)
+    const { database, services } = t.kitsune
+    const uow = createUnitOfWork(database.db, createRepositories, (error) => {
+      throw error
+    })
+    // This process now believes the rolled-back entry is the head; the database knows better.
+    await expect(
+      uow.run(async (repos, tx) => {
+        await services.audit.record(repos, tx, undefined, { action: 'user.updated', actorId: null })
+        throw new Error('abandon the change')
+      }),
+    ).rejects.toThrow('abandon the change')
+    expect(await countRows(t)).toBe(before)
+    await registerUser(t)
+    const rows = await rowsInOrder()
+    expect(rows).toHaveLength(before + 1)
+    expect(rows.at(-1)?.prev_hash).toBe(rows.at(-2)?.hash)
+    expect(await verifyOverHttp()).toEqual({ ok: true, checked: rows.length })
+  })
+
+  it('keeps audit_head on the newest entry', async () => {
+    await registerUser(t)
+    const newest = (await rowsInOrder()).at(-1)
+    const head = await t.kitsune.database.db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow()
+    expect(head).toEqual({ id: 1, seq: newest?.seq, hash: newest?.hash })
+  })
+
   describe('GET /api/v1/admin/audit-logs', () => {
     it('pages newest first with a cursor, matching the chain order exactly', async () => {
       const inChain = (await rowsInOrder()).map((row) => row.id).reverse()
@@ -159,6 +189,32 @@ describe.each(testTargets())('the audit log chain on $name', (target) => {
                   ${gone.target_id}, ${gone.ip}, ${gone.user_agent}, ${gone.request_id},
                   ${JSON.stringify(gone.metadata)}::jsonb, ${gone.prev_hash}, ${gone.hash})`.execute(db)
       }
+      expect((await verifyOverHttp()).ok).toBe(true)
+    })
+
+    it('reports the first entry written after the newest row was deleted', async () => {
+      // A deleted tail alone leaves a valid prefix; the head row still names the deleted entry, so
+      // the next append chains from it and the gap shows.
+      await registerUser(t)
+      const db = t.kitsune.database.db
+      const tail = (await rowsInOrder()).at(-1)
+      await db
+        .deleteFrom('audit_logs')
+        .where('id', '=', tail?.id ?? '')
+        .execute()
+      await registerUser(t)
+      const next = (await rowsInOrder()).at(-1)
+      expect(await verifyOverHttp()).toMatchObject({ ok: false, first_bad_id: next?.id })
+      // Leave a chain that verifies for the tests after this one: drop the broken tail again.
+      await db
+        .deleteFrom('audit_logs')
+        .where('id', '=', next?.id ?? '')
+        .execute()
+      const last = (await rowsInOrder()).at(-1)
+      await db
+        .updateTable('audit_head')
+        .set({ seq: last?.seq ?? null, hash: last?.hash ?? '' })
+        .execute()
       expect((await verifyOverHttp()).ok).toBe(true)
     })
   })

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, Migrator, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config/config.schema.js'
 import { loadConfig } from '../../src/config/load-config.js'
@@ -61,6 +61,54 @@ describe.each(testTargets())('migrator on $name', (target) => {
     expect(await migrateToLatest(handle.db)).toEqual([])
     expect(await existingTables(handle.db)).toEqual(TABLES)
     expect(await recordedMigrations(handle.db)).toEqual(ALL_MIGRATIONS.map((name) => ({ name, n: 1 })))
+  })
+})
+
+describe.each(testTargets())('0007-audit-head on $name', (target) => {
+  /** A database at migration 0006 with `seed` run on it, then migrated to the latest. */
+  async function headAfterUpgrade(seed: (db: Kysely<Database>) => Promise<void>) {
+    const provisioned = await target.provision()
+    const handle = await createDatabase(configFor(provisioned.env).database, silent)
+    try {
+      const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0007'))
+      const upTo0006 = await new Migrator({
+        db: handle.db,
+        provider: { getMigrations: async () => before },
+        migrationTableName: 'kitsune_migration',
+        migrationLockTableName: 'kitsune_migration_lock',
+      }).migrateToLatest()
+      expect(upTo0006.error).toBeUndefined()
+      await seed(handle.db)
+      expect(await migrateToLatest(handle.db)).toContain('0007-audit-head')
+      return await handle.db.selectFrom('audit_head').selectAll().execute()
+    } finally {
+      await handle.close()
+      await provisioned.drop()
+    }
+  }
+  const entry = (seq: number, hash: string) => sql`
+    INSERT INTO audit_logs (seq, id, at, action, metadata, prev_hash, hash) OVERRIDING SYSTEM VALUE
+    VALUES (${seq}, gen_random_uuid(), now(), 'user.registered', '{}', '', ${hash})`
+
+  it('starts the head at the newest existing entry', async () => {
+    const head = await headAfterUpgrade(async (db) => {
+      await entry(1, 'first').execute(db)
+      await entry(2, 'second').execute(db)
+    })
+    expect(head).toEqual([{ id: 1, seq: '2', hash: 'second' }])
+  })
+
+  it('starts the head at the retention anchor when pruning emptied the log', async () => {
+    const head = await headAfterUpgrade(async (db) => {
+      await sql`INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, 7, 'anchor', now())`.execute(
+        db,
+      )
+    })
+    expect(head).toEqual([{ id: 1, seq: '7', hash: 'anchor' }])
+  })
+
+  it("starts the head empty ('') on a log that never had an entry", async () => {
+    expect(await headAfterUpgrade(async () => {})).toEqual([{ id: 1, seq: null, hash: '' }])
   })
 })
 

@@ -122,6 +122,27 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)(
       expect(relogin.statusCode).toBe(401)
     })
 
+    it('keeps one valid audit chain while both instances append at once', async () => {
+      // Each instance chains from the head it last wrote, which the other keeps moving.
+      const users = await Promise.all(Array.from({ length: 6 }, (_, i) => registerUser(i % 2 ? a : b)))
+      const attempts = users.flatMap((user, i) => [
+        login(i % 2 ? a : b, user),
+        (i % 2 ? b : a).inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { email: user.email, password: 'not the password' },
+        }),
+      ])
+      await Promise.all(attempts)
+      const rows = await a.kitsune.database.db
+        .selectFrom('audit_logs')
+        .select(['prev_hash', 'hash'])
+        .orderBy('seq')
+        .execute()
+      for (let i = 1; i < rows.length; i++) expect(rows[i]?.prev_hash).toBe(rows[i - 1]?.hash)
+      expect(await b.kitsune.services.audit.verify()).toEqual({ ok: true, checked: rows.length })
+    })
+
     it('verifies on B a token signed with a key rotated on A, and still the older tokens', async () => {
       const { user, tokens: before } = await registerAndLogin(a)
       expect(await meStatus(b, before.access_token)).toBe(200)
