@@ -29,6 +29,9 @@ export function createRedisStore(options: {
   const client = new Redis(url, {
     keyPrefix,
     enableOfflineQueue: false,
+    // Commands issued in the same tick (a request's stacked rate-limit counters, the auth-state
+    // reads of concurrent requests) go out in one write.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 1000,
