@@ -102,6 +102,26 @@ describe.each(testTargets())('HTTP hardening on $name', (target) => {
       expect(me.headers['x-powered-by']).toBeUndefined()
       expect(me.headers['cache-control']).toBe('no-store')
       expect(me.headers['strict-transport-security']).toMatch(/max-age=\d+/)
+      expect(me.headers).toMatchObject({
+        'content-security-policy':
+          "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'",
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+        'origin-agent-cluster': '?1',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-dns-prefetch-control': 'off',
+        'x-download-options': 'noopen',
+        'x-permitted-cross-domain-policies': 'none',
+        'x-xss-protection': '0',
+      })
+    })
+
+    it('sends the same headers on an error answer', async () => {
+      const response = await t.inject({ method: 'GET', url: '/api/v1/users/me' })
+      expect(response.statusCode).toBe(401)
+      expect(response.headers['content-security-policy']).toContain("default-src 'none'")
+      expect(response.headers['x-frame-options']).toBe('DENY')
+      expect(response.headers['x-content-type-options']).toBe('nosniff')
     })
 
     it('marks the login answer no-store', async () => {
