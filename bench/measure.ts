@@ -113,3 +113,15 @@ export async function measureFlood(ctx: MeasureContext, seconds: number): Promis
     row(flood, w2, `${flood.title} (the flood, beside W1)`),
   ]
 }
+
+/**
+ * Unmeasured load, `seconds` per workload: W4, W1, W5 on the warm-up's own refresh chains (W5's stay
+ * unused) and W2. Statuses are not checked here; the measured runs report them.
+ */
+export async function warmUp(ctx: MeasureContext, seconds: number): Promise<void> {
+  const warmChains = ctx.users.map((user) => ({ ...user, refreshToken: user.warmupRefreshToken }))
+  await load(ctx, planWorkload('W4', ctx.users, ctx.runId), seconds)
+  await load(ctx, planWorkload('W1', ctx.users, ctx.runId), seconds)
+  await load(ctx, planWorkload('W5', warmChains, ctx.runId), seconds)
+  await load(ctx, planWorkload('W2', ctx.users, ctx.runId), seconds)
+}

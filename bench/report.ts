@@ -30,6 +30,8 @@ export interface BenchReport {
   readonly finishedAt: string
   readonly mode: 'postgres' | 'embedded'
   readonly durationSeconds: number
+  /** Unmeasured load per warm-up workload before the first measured one, seconds. Absent in older runs (none). */
+  readonly warmupSeconds?: number
   /** --soak: W6's duration, seconds (null: W6 ran for durationSeconds). Absent in older runs. */
   readonly soakSeconds?: number | null
   /** Server processes serving requests: `serve --workers N` when > 1. Absent (= 1) in older runs. */
@@ -44,7 +46,11 @@ export interface BenchReport {
   readonly argon2Verify: Argon2Timing
   /** RSS and VmHWM are summed over the primary and its workers. */
   readonly server: {
+    /** Right after start and seeding. Absent in older runs (their idleRssMiB was this figure). */
+    readonly seededRssMiB?: number | null
+    /** After `idleSeconds` without requests, once V8 has given back what start-up grew. */
     readonly idleRssMiB: number | null
+    readonly idleSeconds?: number
     readonly peakRssMiB: number | null
     readonly endRssMiB: number | null
   }
@@ -125,6 +131,7 @@ export function markdown(report: BenchReport): string {
   const tool = report.workloads[0]?.tool ?? 'none'
   return [
     `Kitsune bench — ${report.startedAt}, ${report.mode}, ${tool}, ${report.durationSeconds} s per workload` +
+      `${report.warmupSeconds ? ` after a ${report.warmupSeconds} s warm-up of each of W4, W1, W5, W2` : ''}` +
       `${report.soakSeconds ? ` (W6: ${report.soakSeconds} s soak)` : ''}, ${report.workers ?? 1} server process(es), ` +
       `Node ${report.node}, ${report.pinning}`,
     '',
@@ -133,7 +140,11 @@ export function markdown(report: BenchReport): string {
     ...rows.map((row) => `| ${row} |`),
     '',
     ...details(report),
-    `Server RSS${(report.workers ?? 1) > 1 ? ' (primary + workers)' : ''}: idle ${fixed(report.server.idleRssMiB, 1)} MiB (after start and seed), ` +
+    `Server RSS${(report.workers ?? 1) > 1 ? ' (primary + workers)' : ''}: ` +
+      (report.server.idleSeconds === undefined
+        ? `idle ${fixed(report.server.idleRssMiB, 1)} MiB (after start and seed), `
+        : `${fixed(report.server.seededRssMiB, 1)} MiB after start and seed, idle ${fixed(report.server.idleRssMiB, 1)} MiB ` +
+          `(after ${report.server.idleSeconds} s without requests), `) +
       `peak ${fixed(report.server.peakRssMiB, 1)} MiB (VmHWM), end ${fixed(report.server.endRssMiB, 1)} MiB`,
     `argon2id verify alone (m=19456 t=2 p=1): ${fixed(report.argon2Verify.cpuMs, 2)} ms CPU, ` +
       `${fixed(report.argon2Verify.wallMs, 2)} ms wall` +

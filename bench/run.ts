@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { timeArgon2Verify } from './argon2.js'
 import { BenchDatabase, deleteRedisKeys, pingRedis } from './infra.js'
-import { type MeasureContext, measureFlood, measureWorkload } from './measure.js'
+import { type MeasureContext, measureFlood, measureWorkload, warmUp } from './measure.js'
 import { choosePinning, clockTicksPerSecond, hasCommand, pinSelf, treeMemoryMiB } from './proc.js'
 import {
   type BenchReport,
@@ -27,11 +27,15 @@ import {
   type ScenarioId,
 } from './workloads.js'
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--workloads W1,W4,W1+W2,W6] [--flood] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
+const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--idle 20] [--workloads W1,W4,W1+W2,W6] [--flood] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
+    // Quiet time after seeding before the idle RSS is read, seconds (0: not read).
+    idle: { type: 'string', default: '20' },
+    // Unmeasured load before the first workload (W4, W1, W5 on chains of its own, W2), seconds each.
+    warmup: { type: 'string', default: '5' },
     workloads: { type: 'string' },
     embedded: { type: 'boolean', default: false },
     'skip-build': { type: 'boolean', default: false },
@@ -58,6 +62,13 @@ if (values.help) {
 }
 const seconds = Number(values.duration)
 if (!Number.isInteger(seconds) || seconds < 1) throw new Error('--duration must be a whole number of seconds')
+const idleSeconds = Number(values.idle)
+if (!Number.isInteger(idleSeconds) || idleSeconds < 0)
+  throw new Error('--idle must be a whole number of seconds')
+const warmupSeconds = Number(values.warmup)
+if (!Number.isInteger(warmupSeconds) || warmupSeconds < 0) {
+  throw new Error('--warmup must be a whole number of seconds (0: none)')
+}
 const soakSeconds = values.soak === undefined ? null : Number(values.soak)
 if (soakSeconds !== null && (!Number.isInteger(soakSeconds) || soakSeconds < 1)) {
   throw new Error('--soak must be a whole number of seconds')
@@ -150,19 +161,36 @@ async function main(): Promise<BenchReport> {
     refreshSessions: REFRESH_CONNECTIONS,
     // W6's sessions only when W6 runs (each costs a login, an argon2id verify).
     mixedSessions: workloads.includes('W6') ? MIXED_CONNECTIONS : 0,
+    warmupRefreshSessions: warmupSeconds > 0 ? REFRESH_CONNECTIONS : 0,
   })
   await checkAccessToken(srv.baseUrl, users[0] as SeededUser)
-  const idleRssMiB = treeMemoryMiB(srv.pid, 'VmRSS') ?? null
-  log(`seeded ${users.length} users; idle RSS ${idleRssMiB?.toFixed(1)} MiB`)
+  const seededRssMiB = treeMemoryMiB(srv.pid, 'VmRSS') ?? null
+  log(`seeded ${users.length} users; RSS ${seededRssMiB?.toFixed(1)} MiB`)
+  let idleRssMiB: number | null = null
+  if (idleSeconds > 0) {
+    // V8 gives back the young generation that start-up and seeding grew only once the process has
+    // been quiet for a while (its memory reducer): the RSS of a server waiting for traffic.
+    await new Promise((done) => setTimeout(done, idleSeconds * 1000))
+    idleRssMiB = treeMemoryMiB(srv.pid, 'VmRSS') ?? null
+    log(`idle RSS after ${idleSeconds} s without requests: ${idleRssMiB?.toFixed(1)} MiB`)
+  }
 
   const ctx: MeasureContext = { server: srv, users, runId, tool, pinning, ticksPerSecond, database, log }
+  if (warmupSeconds > 0) {
+    // A server that has run for a while has its request paths compiled by V8's optimising tier and
+    // its connections' buffers grown: without this the first workload's tail is the JIT's.
+    await warmUp(ctx, warmupSeconds)
+    log(`warmed up: W4, W1, W5 (chains of its own) and W2, ${warmupSeconds} s each, not measured`)
+  }
   const results: WorkloadReport[] = []
   for (const id of workloads) {
     results.push(...(await measure(id, ctx)))
     await new Promise((done) => setTimeout(done, 1000))
   }
   const serverMemory = {
+    seededRssMiB,
     idleRssMiB,
+    idleSeconds,
     peakRssMiB: treeMemoryMiB(srv.pid, 'VmHWM') ?? null,
     endRssMiB: treeMemoryMiB(srv.pid, 'VmRSS') ?? null,
   }
@@ -180,6 +208,7 @@ async function main(): Promise<BenchReport> {
     finishedAt: new Date().toISOString(),
     mode,
     durationSeconds: seconds,
+    warmupSeconds,
     soakSeconds,
     workers,
     node: process.version,

@@ -5,6 +5,8 @@ export interface SeededUser {
   readonly accessToken: string
   /** Refresh token of a second, separate session (W5 rotates it), when one was asked for. */
   readonly refreshToken: string | undefined
+  /** Refresh token of a session only the warm-up rotates (so W5's chains start unused). */
+  readonly warmupRefreshToken: string | undefined
   /** Tokens of a third session, W6's (its refresh chain and access token), when one was asked for. */
   readonly mixed: { readonly accessToken: string; readonly refreshToken: string } | undefined
 }
@@ -35,6 +37,8 @@ export interface SeedOptions {
   readonly refreshSessions: number
   /** How many of the users also get a session of their own for W6. */
   readonly mixedSessions: number
+  /** How many of the users also get a session whose refresh chain the warm-up rotates. */
+  readonly warmupRefreshSessions?: number
   readonly concurrency?: number
 }
 
@@ -61,11 +65,16 @@ export async function seedUsers(options: SeedOptions): Promise<SeededUser[]> {
         index < options.mixedSessions
           ? ((await post(options.baseUrl, '/api/v1/auth/login', { email, password }, 200)) as TokenPair)
           : undefined
+      const warm =
+        index < (options.warmupRefreshSessions ?? 0)
+          ? ((await post(options.baseUrl, '/api/v1/auth/login', { email, password }, 200)) as TokenPair)
+          : undefined
       users[index] = {
         email,
         password,
         accessToken: first.access_token,
         refreshToken: second?.refresh_token,
+        warmupRefreshToken: warm?.refresh_token,
         mixed: third && { accessToken: third.access_token, refreshToken: third.refresh_token },
       }
     }
