@@ -10,13 +10,20 @@ type Serializer = (data: unknown) => string
 export function buildCachedSerializer(externalSchemas?: unknown, serializerOpts?: Options) {
   const options: Options = { ...serializerOpts, schema: externalSchemas as Options['schema'] }
   const compiled = new WeakMap<object, Serializer>()
-  return ({ schema }: { schema?: unknown }): Serializer => {
-    const key = schema as object
+  const compile = (key: object) => {
     let serialize = compiled.get(key)
     if (!serialize) {
       serialize = fastJsonStringify(key, options) as Serializer
       compiled.set(key, serialize)
     }
     return serialize
+  }
+  return ({ schema }: { schema?: unknown }): Serializer => {
+    // Compiled on first use, like the validators: most routes' error schemas are never needed.
+    let serialize: Serializer | undefined
+    return (data) => {
+      serialize ??= compile(schema as object)
+      return serialize(data)
+    }
   }
 }

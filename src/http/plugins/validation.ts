@@ -20,14 +20,27 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = createAjv({ coerceTypes: false, removeAdditional: false })
   const coercing = createAjv({ coerceTypes: 'array', removeAdditional: false })
   const cache = new WeakMap<object, ReturnType<Ajv['compile']>>()
-  return ({ schema, httpPart }) => {
+  const compile = (schema: object, httpPart: string | undefined) => {
     const ajv = httpPart === 'body' ? strict : coercing
-    const key = schema as object
-    let validate = httpPart === 'body' ? undefined : cache.get(key)
+    let validate = httpPart === 'body' ? undefined : cache.get(schema)
     if (!validate) {
-      validate = ajv.compile(schema as object)
-      if (httpPart !== 'body') cache.set(key, validate)
+      validate = ajv.compile(schema)
+      if (httpPart !== 'body') cache.set(schema, validate)
     }
     return validate
+  }
+  return ({ schema, httpPart }) => {
+    // Compiled on a route's first request: start-up does not wait for ~60 validators, and a route
+    // that is never called costs no generated code. Fastify reads `errors` after a false result.
+    let validate: ReturnType<Ajv['compile']> | undefined
+    const lazy = (data: unknown) => {
+      validate ??= compile(schema as object, httpPart)
+      // No schema here is $async: ajv's result is a boolean.
+      const valid = validate(data) as boolean
+      lazy.errors = validate.errors
+      return valid
+    }
+    lazy.errors = null as ReturnType<Ajv['compile']>['errors']
+    return lazy
   }
 }
