@@ -1,5 +1,4 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
 import { AppError } from '../../errors/app-error.js'
 import type { Kitsune } from '../../kitsune.js'
 import type { TokenPair as TokenPairBody } from '../../services/token-pair.js'
@@ -19,6 +18,7 @@ import {
   VerifyEmailBody,
 } from '../schemas/auth.schemas.js'
 import { problemResponses } from '../schemas/common.schemas.js'
+import { Type } from '../schemas/type.js'
 
 const tags = ['auth']
 const secured = [{ bearer: [] }]

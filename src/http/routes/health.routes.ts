@@ -1,6 +1,6 @@
-import { Type } from 'typebox'
 import type { Kitsune } from '../../kitsune.js'
 import type { KitsuneApp } from '../app-types.js'
+import { Type } from '../schemas/type.js'
 
 const Check = Type.Union([
   Type.Literal('ok'),

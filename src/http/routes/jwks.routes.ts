@@ -1,6 +1,7 @@
-import { type Static, Type } from 'typebox'
+import type { Static } from 'typebox'
 import type { Kitsune } from '../../kitsune.js'
 import type { KitsuneApp } from '../app-types.js'
+import { Type } from '../schemas/type.js'
 
 const Jwk = Type.Object(
   {

@@ -1,8 +1,8 @@
-import { Type } from 'typebox'
 import type { Kitsune } from '../../kitsune.js'
 import type { KitsuneApp } from '../app-types.js'
 import { contextOf, principalOf } from '../plugins/authenticate.js'
 import { IdParams, problemResponses } from '../schemas/common.schemas.js'
+import { Type } from '../schemas/type.js'
 import {
   AccountDelete,
   MfaCode,

@@ -1,7 +1,7 @@
-import { Type } from 'typebox'
 import { PERMISSIONS } from '../../auth/permissions.js'
 import { AUDIT_ACTIONS } from '../../services/audit.service.js'
 import { DateTime, EmailInput, NewPassword } from './common.schemas.js'
+import { Type } from './type.js'
 
 const strict = { additionalProperties: false } as const
 const RoleName = Type.String({ minLength: 1, maxLength: 50 })

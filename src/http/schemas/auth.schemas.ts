@@ -1,5 +1,5 @@
-import { Type } from 'typebox'
 import { CurrentPassword, EmailInput, NewPassword } from './common.schemas.js'
+import { Type } from './type.js'
 
 const strict = { additionalProperties: false } as const
 

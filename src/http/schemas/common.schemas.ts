@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type } from './type.js'
 
 /** RFC 9457 problem details, as every 4xx/5xx answers. */
 export const Problem = Type.Object(

@@ -1,9 +1,9 @@
-import { Type } from 'typebox'
 import type { Kitsune } from '../../../kitsune.js'
 import type { KitsuneApp } from '../../app-types.js'
 import { contextOf, principalOf } from '../../plugins/authenticate.js'
 import { RoleCreate, RoleParams, RoleUpdate } from '../../schemas/admin.schemas.js'
 import { problemResponses } from '../../schemas/common.schemas.js'
+import { Type } from '../../schemas/type.js'
 
 const tags = ['admin']
 const security = [{ bearer: [] }]

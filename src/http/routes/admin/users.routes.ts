@@ -1,4 +1,3 @@
-import { Type } from 'typebox'
 import type { Kitsune } from '../../../kitsune.js'
 import type { KitsuneApp } from '../../app-types.js'
 import { contextOf, principalOf } from '../../plugins/authenticate.js'
@@ -10,6 +9,7 @@ import {
   UserPage,
 } from '../../schemas/admin.schemas.js'
 import { IdParams, problemResponses } from '../../schemas/common.schemas.js'
+import { Type } from '../../schemas/type.js'
 
 const tags = ['admin']
 const security = [{ bearer: [] }]
