@@ -3,17 +3,17 @@ import { validationError } from '../errors/app-error.js'
 /**
  * NIST SP 800-63B 5.1.1.2: check new passwords against commonly used ones. The list is the
  * 10,000 highest-ranked entries of zxcvbn-ts's frequency-ordered common-password dictionary
- * (@zxcvbn-ts/language-common, MIT), compared case-insensitively.
+ * (@zxcvbn-ts/language-common, MIT), lowercased and compared case-insensitively; it is extracted
+ * into common-passwords.data.ts by scripts/common-passwords.ts (the whole dictionary would keep
+ * ~3 MB of heap that this list does not need).
  */
-const COMMON_LIMIT = 10_000
 let common: Promise<Set<string>> | undefined
 
-/** Loaded on first use: the dictionary costs ~10 MB of memory a process that never sets a password need not pay. */
+/** Loaded on first use: a process that never sets a password does not hold the list. */
 function commonPasswords(): Promise<Set<string>> {
-  common ??= import('@zxcvbn-ts/language-common').then(({ dictionary }) => {
-    const ranked = (dictionary as Record<string, string[]>)['passwords-common'] ?? []
-    return new Set(ranked.slice(0, COMMON_LIMIT).map((p) => p.toLowerCase()))
-  })
+  common ??= import('./common-passwords.data.js').then(
+    ({ COMMON_PASSWORDS }) => new Set(COMMON_PASSWORDS.split('\n')),
+  )
   return common
 }
 

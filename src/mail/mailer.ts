@@ -63,14 +63,17 @@ export function createMailer(options: MailerOptions): Mailer {
   let closed = false
 
   const deliverOnce = async (message: MailMessage) => {
-    const info = await (await getTransport()).sendMail({ from, ...message })
-    if (smtpUrl) return
-    const raw = (info as unknown as { message: Buffer }).message
+    if (smtpUrl) {
+      await (await getTransport()).sendMail({ from, ...message })
+      return
+    }
+    // Log mode builds a MIME message (and so loads nodemailer) only for the development outbox.
     let file: string | undefined
     if (outboxDir) {
+      const info = await (await getTransport()).sendMail({ from, ...message })
       mkdirSync(outboxDir, { recursive: true })
       file = join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${++sequence}.eml`)
-      writeFileSync(file, raw)
+      writeFileSync(file, (info as unknown as { message: Buffer }).message)
     }
     logger.info(
       {

@@ -1,9 +1,9 @@
-import { v7 as uuidv7 } from 'uuid'
 import { isSupportedHash } from '../auth/password-hasher.js'
 import { USER_ROLE } from '../auth/permissions.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import type { Clock } from '../lib/clock.js'
 import { normalizeEmail } from '../lib/email.js'
+import { uuidv7 } from '../lib/uuid.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { AuditService } from './audit.service.js'
 
