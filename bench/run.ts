@@ -27,13 +27,13 @@ import {
   type ScenarioId,
 } from './workloads.js'
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--idle 20] [--workloads W1,W4,W1+W2,W6] [--flood] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
+const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--idle 60] [--workloads W1,W4,W1+W2,W6] [--flood] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     // Quiet time after seeding before the idle RSS is read, seconds (0: not read).
-    idle: { type: 'string', default: '20' },
+    idle: { type: 'string', default: '60' },
     // Unmeasured load before the first workload (W4, W1, W5 on chains of its own, W2), seconds each.
     warmup: { type: 'string', default: '5' },
     workloads: { type: 'string' },
