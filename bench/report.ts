@@ -42,7 +42,7 @@ export interface BenchReport {
   /** 1-minute load average before seeding and after the last workload: other work skews the figures. */
   readonly loadAverage: { readonly start: number; readonly end: number }
   readonly commit: string | null
-  /** One argon2id verify (m=19456, t=2, p=1) in the bench process, mean of 50. */
+  /** One argon2id verify (m=19456, t=2, p=1): best of 3 means of 50, where `where` says. */
   readonly argon2Verify: Argon2Timing
   /** RSS and VmHWM are summed over the primary and its workers. */
   readonly server: {
@@ -69,6 +69,13 @@ export function readReport(file: string): BenchReport {
   if (report.version !== 1 || !Array.isArray(report.workloads))
     throw new Error(`${file} is not a bench result`)
   return report
+}
+
+/** CPU per request of every thread but the JavaScript one: in W2, the argon2 verifies (plus V8's helpers). */
+const poolMs = (w: WorkloadReport) => {
+  const threads = w.serverThreadsCpuMsPerRequest
+  if (!threads) return undefined
+  return Object.entries(threads).reduce((sum, [name, ms]) => (name === 'main' ? sum : sum + ms), 0)
 }
 
 const fixed = (value: number | null | undefined, digits: number) =>
@@ -147,8 +154,15 @@ export function markdown(report: BenchReport): string {
           `(after ${report.server.idleSeconds} s without requests), `) +
       `peak ${fixed(report.server.peakRssMiB, 1)} MiB (VmHWM), end ${fixed(report.server.endRssMiB, 1)} MiB`,
     `argon2id verify alone (m=19456 t=2 p=1): ${fixed(report.argon2Verify.cpuMs, 2)} ms CPU, ` +
-      `${fixed(report.argon2Verify.wallMs, 2)} ms wall` +
-      (login ? ` — W2 server CPU per login: ${fixed(login.serverCpuMsPerRequest, 2)} ms` : ''),
+      `${fixed(report.argon2Verify.wallMs, 2)} ms wall${report.argon2Verify.where ? ` (${report.argon2Verify.where})` : ''}` +
+      (login
+        ? ` — W2 server CPU per login: ${fixed(login.serverCpuMsPerRequest, 2)} ms = ` +
+          `${fixed((login.serverCpuMsPerRequest ?? Number.NaN) / report.argon2Verify.cpuMs, 2)}× the verify alone` +
+          (poolMs(login)
+            ? `, ${fixed((login.serverCpuMsPerRequest ?? Number.NaN) / (poolMs(login) as number), 2)}× ` +
+              `what its own verifies cost in the run (${fixed(poolMs(login), 2)} ms of non-JavaScript threads per login)`
+            : '')
+        : ''),
     `Load average (1 min): ${fixed(report.loadAverage.start, 2)} before, ${fixed(report.loadAverage.end, 2)} after` +
       (report.loadAverage.start > 0.5
         ? ' — the machine was busy before the run: treat the figures with care'
