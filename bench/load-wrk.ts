@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { type LoadResult, MIXED_KINDS, type MixedKind, type WorkloadPlan } from './workloads.js'
-import { MARKER, wrkScript } from './wrk-script.js'
+import { MARKER, wrkScript, wrkThreads } from './wrk-script.js'
 
 const run = promisify(execFile)
 
@@ -39,7 +39,7 @@ export async function runWrk(
   const script = join(dir, `${plan.id}.lua`)
   writeFileSync(script, wrkScript(plan))
   const connections = plan.connections.length
-  const threads = plan.perConnection ? connections : Math.min(2, connections)
+  const threads = wrkThreads(plan)
   const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s']
   const command = [...prefix, 'wrk', ...args, '-s', script, `${baseUrl}${plan.path}`]
   try {

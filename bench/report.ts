@@ -45,6 +45,8 @@ export interface BenchReport {
   /** One argon2id verify (m=19456, t=2, p=1): best of 3 means of 50, where `where` says. */
   readonly argon2Verify: Argon2Timing
   /** RSS and VmHWM are summed over the primary and its workers. */
+  /** Spawn of `node dist/cli/main.js serve` to the first 200 from /health/ready, migrations applied. Absent in older runs. */
+  readonly startToReadyMs?: readonly number[]
   readonly server: {
     /** Right after start and seeding. Absent in older runs (their idleRssMiB was this figure). */
     readonly seededRssMiB?: number | null
@@ -163,6 +165,12 @@ export function markdown(report: BenchReport): string {
               `what its own verifies cost in the run (${fixed(poolMs(login), 2)} ms of non-JavaScript threads per login)`
             : '')
         : ''),
+    ...(report.startToReadyMs?.length
+      ? [
+          `Start to ready (spawn to the first 200 from /health/ready, migrations applied), ms: ${report.startToReadyMs.join(', ')}` +
+            ` (median ${[...report.startToReadyMs].sort((a, b) => a - b)[Math.floor(report.startToReadyMs.length / 2)]})`,
+        ]
+      : []),
     `Load average (1 min): ${fixed(report.loadAverage.start, 2)} before, ${fixed(report.loadAverage.end, 2)} after` +
       (report.loadAverage.start > 0.5
         ? ' — the machine was busy before the run: treat the figures with care'

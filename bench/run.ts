@@ -27,11 +27,13 @@ import {
   type ScenarioId,
 } from './workloads.js'
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--idle 60] [--workloads W1,W4,W1+W2,W6] [--flood] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
+const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--idle 60] [--starts 5] [--workloads W1,W4,W1+W2,W6] [--flood] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
+    // Restarts on the migrated database after the workloads, timing spawn to ready (0: none).
+    starts: { type: 'string', default: '5' },
     // Quiet time after seeding before the idle RSS is read, seconds (0: not read).
     idle: { type: 'string', default: '60' },
     // Unmeasured load before the first workload (W4, W1, W5 on chains of its own, W2), seconds each.
@@ -62,6 +64,8 @@ if (values.help) {
 }
 const seconds = Number(values.duration)
 if (!Number.isInteger(seconds) || seconds < 1) throw new Error('--duration must be a whole number of seconds')
+const starts = Number(values.starts)
+if (!Number.isInteger(starts) || starts < 0) throw new Error('--starts must be a whole number (0: none)')
 const idleSeconds = Number(values.idle)
 if (!Number.isInteger(idleSeconds) || idleSeconds < 0)
   throw new Error('--idle must be a whole number of seconds')
@@ -137,7 +141,7 @@ async function main(): Promise<BenchReport> {
     if (at < 1) throw new Error(`--env takes KEY=VALUE, got ${pair}`)
     env[pair.slice(0, at)] = pair.slice(at + 1)
   }
-  const srv = await startServer({
+  const serverOptions = {
     root,
     port: await freePort(),
     prefix: pinning.serverPrefix,
@@ -148,7 +152,8 @@ async function main(): Promise<BenchReport> {
     ],
     secretKey: randomBytes(32).toString('base64url'),
     workers,
-  })
+  }
+  const srv = await startServer(serverOptions)
   server = srv
   pinSelf(pinning)
   const processes = workers > 1 ? `, ${workers} workers` : ''
@@ -210,6 +215,20 @@ async function main(): Promise<BenchReport> {
     )
   }
   argon2Verify ??= timeVerifyAlone('after the workloads')
+  // Start to ready with the migrations applied: the same server, restarted on its database.
+  const startToReadyMs: number[] = []
+  if (starts > 0 && workers === 1) {
+    server = undefined
+    await srv.stop()
+    for (let i = 0; i < starts; i++) {
+      const again = await startServer({ ...serverOptions, nodeArgs: values['node-arg'] ?? [] })
+      server = again
+      startToReadyMs.push(Math.round(again.readyMs))
+      server = undefined
+      await again.stop()
+    }
+    log(`start to ready (migrated database), ms: ${startToReadyMs.join(', ')}`)
+  }
   const loadAtEnd = loadavg()[0] ?? 0
   await cleanup()
   return {
@@ -227,6 +246,7 @@ async function main(): Promise<BenchReport> {
     loadAverage: { start: loadAtStart, end: loadAtEnd },
     commit: gitCommit(),
     argon2Verify,
+    startToReadyMs,
     server: serverMemory,
     workloads: results,
   }

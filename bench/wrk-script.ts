@@ -93,9 +93,17 @@ function doneLua(): string[] {
 }
 
 /**
- * The Lua script for a plan. When connections differ, wrk runs one thread per connection (setup()
- * numbers the threads), so a thread's globals are that connection's user or refresh-token chain.
+ * Load threads for a plan. When connections carry state (a refresh chain, W6's session, W3's
+ * counter), wrk runs one thread per connection (setup() numbers the threads), so a thread's globals
+ * are that connection's. When they only differ by user (W1, W2), two threads send each request as
+ * the next user in turn: 64 load threads on one core would add their own scheduling to the latency.
  */
+export function wrkThreads(plan: WorkloadPlan): number {
+  const connections = plan.connections.length
+  return plan.perConnection && plan.dynamic.kind !== 'none' ? connections : Math.min(2, connections)
+}
+
+/** The Lua script for a plan (threads as wrkThreads says). */
 export function wrkScript(plan: WorkloadPlan): string {
   const lines = [
     luaPlans(plan),
@@ -138,7 +146,18 @@ export function wrkScript(plan: WorkloadPlan): string {
       '  return wrk.format(nil, nil, nil, body)',
       'end',
     )
-  } else if (plan.countStatuses) {
+  } else if (plan.perConnection) {
+    // Fixed requests that differ only by user (W1, W2): few threads, each request the next user's.
+    lines.push(
+      'local turn = nil',
+      'function request()',
+      '  turn = (turn or index - 1) % #plans + 1',
+      '  local plan = plans[turn]',
+      `  return wrk.format(${lua(plan.method)}, ${lua(plan.path)}, plan.headers, plan.body)`,
+      'end',
+    )
+  }
+  if (dynamic.kind === 'none' && plan.countStatuses) {
     lines.push('function response(status) statuses[status] = (statuses[status] or 0) + 1 end')
   }
   lines.push(...doneLua())
