@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import type { PGlite } from '@electric-sql/pglite'
-import { Kysely, type LogEvent, PostgresDialect, sql } from 'kysely'
+import type { LogEvent } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config/config.schema.js'
+import { Kysely, PostgresDialect, sql } from './kysely.js'
 import type { Database } from './schema.js'
 
 export interface DatabaseLogger {

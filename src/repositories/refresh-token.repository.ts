@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql } from '../db/kysely.js'
 import type { Executor } from '../db/unit-of-work.js'
 
 export type RotationResult =

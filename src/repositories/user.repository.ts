@@ -1,4 +1,5 @@
-import { type ExpressionBuilder, sql } from 'kysely'
+import type { ExpressionBuilder } from 'kysely'
+import { sql } from '../db/kysely.js'
 import type { Database, NewUserRow } from '../db/schema.js'
 import type { Executor } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'

@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
+import { sql } from '../kysely.js'
 
 // Self-contained: migrations never import application code and are never edited once landed.
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
+import { sql } from '../kysely.js'
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Grants of custom roles; the built-in admin role holds every permission by definition.

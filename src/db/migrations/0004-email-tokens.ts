@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
+import { sql } from '../kysely.js'
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Single-use tokens sent by e-mail (password reset, address verification), stored as SHA-256.

@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
+import { sql } from '../kysely.js'
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // One TOTP factor per user; the secret is encrypted with SECRET_KEY. last_used_step stops a

@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
+import { sql } from '../kysely.js'
 
 // A refresh rotation runs on every token refresh. As a function its statements are planned once
 // per connection (PL/pgSQL caches plans) instead of on every call.

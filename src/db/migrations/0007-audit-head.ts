@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
+import { sql } from '../kysely.js'
 
 // The audit chain's head as a row of its own. An append locks this row (SELECT … FOR UPDATE
 // returns its newest version even after waiting), checks the hash it chained from, inserts and
