@@ -1,11 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { Secret, TOTP } from 'otpauth'
+import type { TOTP } from 'otpauth'
+
+/** Loaded with the first MFA operation: most processes never enrol or check a code. */
+let otpauth: Promise<typeof import('otpauth')> | undefined
+const loadOtpauth = () => {
+  otpauth ??= import('otpauth')
+  return otpauth
+}
 
 /** RFC 6238 defaults every authenticator app understands: SHA-1, 6 digits, 30-second steps. */
 export const TOTP_PERIOD_SECONDS = 30
 const WINDOW = 1
 
-function totpFor(secretBase32: string, issuer: string, label: string): TOTP {
+async function totpFor(secretBase32: string, issuer: string, label: string): Promise<TOTP> {
+  const { Secret, TOTP } = await loadOtpauth()
   return new TOTP({
     issuer,
     label,
@@ -17,12 +25,13 @@ function totpFor(secretBase32: string, issuer: string, label: string): TOTP {
 }
 
 /** A new 160-bit secret (RFC 4226's recommended length), base32 as authenticator apps expect. */
-export function generateTotpSecret(): string {
+export async function generateTotpSecret(): Promise<string> {
+  const { Secret } = await loadOtpauth()
   return new Secret({ size: 20 }).base32
 }
 
 export async function enrolmentFor(secretBase32: string, issuer: string, label: string) {
-  const uri = totpFor(secretBase32, issuer, label).toString()
+  const uri = (await totpFor(secretBase32, issuer, label)).toString()
   const { default: QRCode } = await import('qrcode')
   const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
   return { otpauth_uri: uri, qr_svg: svg }
@@ -32,9 +41,13 @@ export async function enrolmentFor(secretBase32: string, issuer: string, label: 
  * The time step a code belongs to (±1 step of clock drift accepted), or undefined. The caller
  * stores the step so the same code is never accepted twice.
  */
-export function matchTotpStep(secretBase32: string, code: string, at: Date): number | undefined {
+export async function matchTotpStep(
+  secretBase32: string,
+  code: string,
+  at: Date,
+): Promise<number | undefined> {
   if (!/^\d{6}$/.test(code)) return undefined
-  const delta = totpFor(secretBase32, 'kitsune', 'kitsune').validate({
+  const delta = (await totpFor(secretBase32, 'kitsune', 'kitsune')).validate({
     token: code,
     timestamp: at.getTime(),
     window: WINDOW,

@@ -65,7 +65,7 @@ export function createMfaService(deps: {
     const factor = await repos.mfa.findTotp(userId)
     if (!factor?.confirmed_at) return false
     const now = clock.now()
-    const step = matchTotpStep(secretBox.open(factor.secret_enc, context(userId)), code, now)
+    const step = await matchTotpStep(secretBox.open(factor.secret_enc, context(userId)), code, now)
     return step !== undefined && (await repos.mfa.useStep(userId, step, now, false))
   }
 
@@ -79,7 +79,7 @@ export function createMfaService(deps: {
     async beginEnrolment(principal: Principal) {
       const user = await uow.read.users.getById(principal.userId)
       if (user.mfa_enabled) throw new AppError('MFA_ALREADY_ENABLED')
-      const secret = generateTotpSecret()
+      const secret = await generateTotpSecret()
       await uow.read.mfa.upsertPendingTotp(user.id, secretBox.seal(secret, context(user.id)), clock.now())
       return { secret, ...(await enrolmentFor(secret, issuer, user.email)) }
     },
@@ -98,7 +98,7 @@ export function createMfaService(deps: {
             detail: 'start enrolment with POST /users/me/mfa/totp first',
           })
         const now = clock.now()
-        const step = matchTotpStep(secretBox.open(factor.secret_enc, context(user.id)), code, now)
+        const step = await matchTotpStep(secretBox.open(factor.secret_enc, context(user.id)), code, now)
         if (step === undefined || !(await repos.mfa.useStep(user.id, step, now, true)))
           throw new AppError('INVALID_MFA_CODE')
         await repos.mfa.setEnabled(user.id, true, now)
