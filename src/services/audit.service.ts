@@ -49,6 +49,9 @@ export interface AuditVerification {
 /** prev_hash of the first entry ever written (audit_head starts with it). */
 const GENESIS = ''
 const HEAD_LOG_INTERVAL_MS = 60_000
+/** How long an append waits for this process's earlier appends before it goes to the database anyway. */
+const QUEUE_WAIT_MS = 50
+const noop = () => undefined
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
@@ -84,12 +87,23 @@ export function createAuditService(deps: {
   /** Transactions that appended, and so hold the head row's lock until they end. */
   const holding = new WeakSet<TransactionContext>()
   let queue: Promise<unknown> = Promise.resolve()
+  /**
+   * Runs `work` after the appends queued before it, or after QUEUE_WAIT_MS, whichever comes first.
+   * The wait is bounded because an append waits inside the database for the head's lock: if the
+   * holder in turn waits for a row lock of a transaction queued here, only the database could see
+   * the cycle, once that transaction reaches it (it then reports a deadlock instead of hanging).
+   */
   const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
-    const turn = queue.then(work, work)
-    queue = turn.then(
-      () => undefined,
-      () => undefined,
-    )
+    let timer: NodeJS.Timeout | undefined
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, QUEUE_WAIT_MS)
+      timer.unref()
+    })
+    const turn = Promise.race([queue.then(noop, noop), waited]).then(() => {
+      clearTimeout(timer)
+      return work()
+    })
+    queue = turn.then(noop, noop)
     return turn
   }
 
