@@ -6,7 +6,7 @@
 # docs/operations.md describes the configuration; compose.yaml runs a full stack.
 
 # ---- build: compile TypeScript, then drop the dev dependencies ---------------------------------
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 
 # Dependencies first, so a source change does not reinstall them. The native modules
@@ -21,7 +21,7 @@ RUN npm run build \
   && chmod 0755 dist/cli/main.js
 
 # ---- runtime: dist/, production node_modules, package.json; nothing else -----------------------
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \

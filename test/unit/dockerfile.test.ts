@@ -78,10 +78,10 @@ describe('Dockerfile', () => {
   const build = stages[0] as Stage
   const final = stages.at(-1) as Stage
 
-  it('has a build stage and a separate runtime stage, both on Node 20 bookworm-slim', () => {
+  it('has a build stage and a separate runtime stage, both on Node 24 bookworm-slim', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2)
     expect(build.name).toBeDefined()
-    for (const stage of stages) expect(stage.image).toBe('node:20-bookworm-slim')
+    for (const stage of stages) expect(stage.image).toBe('node:24-bookworm-slim')
   })
 
   it('installs with the lockfile and dev dependencies, builds, then keeps production dependencies only', () => {
