@@ -40,6 +40,7 @@ export interface Config {
   readonly redisUrl: string | undefined
   /** Prefix of every Redis key, so instances of different deployments can share a server. */
   readonly redisKeyPrefix: string
+  /** PUBLIC_URL; unset, `http://localhost:<PORT>`, or `http://<HOST>:<PORT>` for a specific, non-loopback HOST. */
   readonly publicUrl: string
   readonly secretKey: string
   readonly jwt: JwtConfig

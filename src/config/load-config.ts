@@ -111,9 +111,9 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
   const database = parseDatabase(get('DATABASE_URL'), dataDir, problems)
   const poolMax = int('DATABASE_POOL_MAX', 10, 1, 1000)
   const redisUrl = url('REDIS_URL', undefined, ['redis:', 'rediss:'], 'redis://… or rediss://…')
+  const listenUrl = defaultPublicUrl(host, port)
   const publicUrl = (
-    url('PUBLIC_URL', 'http://localhost:8000', ['http:', 'https:'], 'an http(s) URL') ??
-    'http://localhost:8000'
+    url('PUBLIC_URL', listenUrl, ['http:', 'https:'], 'an http(s) URL') ?? listenUrl
   ).replace(/\/+$/, '')
 
   const algorithmRaw = get('JWT_ALGORITHM') ?? 'EdDSA'
@@ -217,6 +217,17 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
   if (problems.length > 0) throw new ConfigError(problems)
   if (secretKey === undefined) secretKey = developmentSecretKey(dataDir)
   return deepFreeze({ ...config, secretKey })
+}
+
+/**
+ * Where Kitsune is reachable when PUBLIC_URL is unset: the port it listens on, on the address it
+ * binds. A wildcard (every interface) or loopback address becomes `localhost`, which browsers treat
+ * as a secure context and which passkeys accept (they refuse IP-address origins).
+ */
+function defaultPublicUrl(host: string, port: number): string {
+  const local = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(host.toLowerCase())
+  const name = local ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host
+  return `http://${name}:${port}`
 }
 
 function parseDatabase(raw: string | undefined, dataDir: string, problems: string[]) {

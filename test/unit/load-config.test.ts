@@ -137,6 +137,40 @@ describe('loadConfig defaults', () => {
   })
 })
 
+describe('loadConfig PUBLIC_URL default', () => {
+  it('follows PORT when PUBLIC_URL is unset, and JWT_ISSUER follows it', () => {
+    const config = loadConfig({ SECRET_KEY, PORT: '8799' })
+    expect(config.publicUrl).toBe('http://localhost:8799')
+    expect(config.jwt.issuer).toBe('http://localhost:8799')
+  })
+
+  it.each([
+    ['0.0.0.0', 'http://localhost:8799'],
+    ['::', 'http://localhost:8799'],
+    ['127.0.0.1', 'http://localhost:8799'],
+    ['::1', 'http://localhost:8799'],
+    ['localhost', 'http://localhost:8799'],
+    ['192.168.1.20', 'http://192.168.1.20:8799'],
+    ['fd00::20', 'http://[fd00::20]:8799'],
+    ['kitsune.internal', 'http://kitsune.internal:8799'],
+  ])('with HOST=%s and PORT=8799 defaults PUBLIC_URL to %s', (host, expected) => {
+    const config = loadConfig({ SECRET_KEY, HOST: host, PORT: '8799' })
+    expect(config.publicUrl).toBe(expected)
+    expect(new URL(config.publicUrl).port).toBe('8799')
+  })
+
+  it('keeps an explicit PUBLIC_URL whatever PORT and HOST say', () => {
+    const config = loadConfig({
+      SECRET_KEY,
+      HOST: '0.0.0.0',
+      PORT: '8799',
+      PUBLIC_URL: 'https://auth.example.com',
+    })
+    expect(config.publicUrl).toBe('https://auth.example.com')
+    expect(config.jwt.issuer).toBe('https://auth.example.com')
+  })
+})
+
 describe('loadConfig development secret key', () => {
   it('generates SECRET_KEY into the data directory once and reuses it', () => {
     const dataDir = tempDataDir()
