@@ -34,7 +34,14 @@ export async function serve(options: { workers?: number } = {}): Promise<void> {
       ? await serveMetrics(kitsune.metrics, config)
       : undefined
   kitsune.logger.info(
-    { database: kitsune.database.kind, store: kitsune.store.kind, algorithm: config.jwt.algorithm },
+    {
+      database: kitsune.database.kind,
+      store: kitsune.store.kind,
+      algorithm: config.jwt.algorithm,
+      node: process.version,
+      // The bound address itself, e.g. the port chosen for PORT=0 or the one a proxy forwards to.
+      listening: server.app.listeningOrigin,
+    },
     `Kitsune ready: API docs at ${config.publicUrl}/docs`,
   )
 

@@ -25,6 +25,30 @@ const GENEROUS_LIMITS = {
 
 afterAll(() => killAllCli())
 
+/** The JSON log lines `serve` printed so far. */
+function logLines(serve: CliProcess): Array<Record<string, unknown>> {
+  return serve
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+}
+
+/** The first log line matching `match`, waiting for it (mail goes out after the request's commit). */
+async function waitForLog(
+  serve: CliProcess,
+  match: (line: Record<string, unknown>) => boolean,
+  deadlineMs = 10_000,
+): Promise<Record<string, unknown>> {
+  const until = Date.now() + deadlineMs
+  for (;;) {
+    const line = logLines(serve).find(match)
+    if (line) return line
+    if (Date.now() > until) throw new Error(`no such log line within ${deadlineMs} ms:\n${serve.stdout()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 /** Pids whose parent is `pid`, read from /proc (Linux). */
 function childrenOf(pid: number): number[] {
   return readdirSync('/proc')
@@ -46,14 +70,18 @@ describe.each(cliTargets)('kitsune serve (one process) on $name', (target) => {
   let serve: CliProcess
   let base: string
   let metricsBase: string
+  let port: number
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kitsune-serve-'))
     const database = await target.provision(dir)
     drop = database.drop
-    const [port, metricsPort] = [await freePort(), await freePort()]
+    const metricsPort = await freePort()
+    port = await freePort()
     base = `http://127.0.0.1:${port}`
     metricsBase = `http://127.0.0.1:${metricsPort}`
+    // No PUBLIC_URL: it defaults to the port Kitsune listens on. Info logs show the ready line and
+    // the e-mails (SMTP_URL is unset, so they go to the log).
     serve = startCli(
       ['serve'],
       cliEnv(dir, {
@@ -61,6 +89,7 @@ describe.each(cliTargets)('kitsune serve (one process) on $name', (target) => {
         HOST: '127.0.0.1',
         PORT: String(port),
         METRICS_PORT: String(metricsPort),
+        LOG_LEVEL: 'info',
       }),
     )
     await waitUntilReady(`${base}/health/ready`, serve)
@@ -79,6 +108,27 @@ describe.each(cliTargets)('kitsune serve (one process) on $name', (target) => {
     expect(scraped.body).toContain('route="/health/live"')
     expect((await http(`${base}/metrics`)).status).toBe(404)
     expect((await http(`${metricsBase}/health/live`)).status).toBe(404)
+  })
+
+  it('announces the API docs on PORT when PUBLIC_URL is unset, with the address and Node version', async () => {
+    const ready = await waitForLog(serve, (line) => String(line.msg).startsWith('Kitsune ready'))
+    expect(ready).toMatchObject({
+      msg: `Kitsune ready: API docs at http://localhost:${port}/docs`,
+      listening: base,
+      node: process.version,
+    })
+  })
+
+  it('links the verification e-mail to PORT when PUBLIC_URL is unset', async () => {
+    const email = `port-link-${randomBytes(5).toString('hex')}@example.com`
+    const registered = await http(`${base}/api/v1/auth/register`, {
+      method: 'POST',
+      body: { email, password: 'pw long enough 1' },
+    })
+    expect(registered.status).toBe(201)
+    const mailed = await waitForLog(serve, (line) => (line.mail as { to?: string } | undefined)?.to === email)
+    const text = (mailed.mail as { text: string }).text
+    expect(text).toContain(`http://localhost:${port}/verify-email?token=`)
   })
 
   it('exits 0 on SIGTERM, within the shutdown grace time', async () => {
