@@ -14,7 +14,17 @@ export const RegisterBody = Type.Object(
 
 export const LoginBody = Type.Object({ email: EmailInput, password: CurrentPassword }, strict)
 
-const OpaqueToken = Type.String({ minLength: 1, maxLength: 512 })
+/**
+ * The longest string taken where a token is expected. Kitsune's own opaque tokens are 43
+ * characters, but anything up to this length is looked up like any other and, when it is not a
+ * live token, answered as an unknown one (401 / invalid link), never as a validation error: a client
+ * that pastes its access token (a JWT, often longer than 512 characters) or a token from another
+ * system must be told to sign in again, not that its request is malformed. 8 KiB is what servers
+ * commonly allow for a whole header line, so any bearer token a client holds fits.
+ */
+const TOKEN_MAX_LENGTH = 8192
+
+const OpaqueToken = Type.String({ minLength: 1, maxLength: TOKEN_MAX_LENGTH })
 
 export const RefreshBody = Type.Object({ refresh_token: OpaqueToken }, strict)
 
@@ -42,7 +52,7 @@ export const TokenForm = Type.Object(
     grant_type: Type.String({ maxLength: 64 }),
     username: Type.Optional(Type.String({ maxLength: 320 })),
     password: Type.Optional(Type.String({ maxLength: 256 })),
-    refresh_token: Type.Optional(Type.String({ maxLength: 512 })),
+    refresh_token: Type.Optional(Type.String({ maxLength: TOKEN_MAX_LENGTH })),
     scope: Type.Optional(Type.String({ maxLength: 1024 })),
     client_id: Type.Optional(Type.String({ maxLength: 256 })),
     client_secret: Type.Optional(Type.String({ maxLength: 256 })),
