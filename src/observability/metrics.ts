@@ -23,10 +23,22 @@ export const noMetrics: AuthMetrics = { login() {}, registration() {}, refresh()
 
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
+/**
+ * prom-client's default gauges that end in `_total`, a suffix Prometheus reserves for counters
+ * (`promtool check metrics` rejects them). Each is the sum of the per-type gauge of the same name
+ * without the suffix, which stays: `sum(nodejs_active_handles)` replaces `nodejs_active_handles_total`.
+ */
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]
+
 /** A registry of its own per Kitsune instance (tests run several in one process). */
 export function createMetrics(): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name)
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests by method, route template and status',

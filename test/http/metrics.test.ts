@@ -146,8 +146,18 @@ describe.each(testTargets())('Prometheus metrics on $name', (target) => {
       'process_cpu_user_seconds_total',
       'nodejs_heap_size_used_bytes',
       'nodejs_version_info',
+      'nodejs_active_handles',
+      'nodejs_active_resources',
     ])
       expect(names).toContain(name)
+  })
+
+  it('exposes active handles, requests and resources per type only, never as gauges named like counters', async () => {
+    const samples = await scrape()
+    expect(samples.filter((s) => s.name === 'nodejs_active_handles').every((s) => s.labels.type)).toBe(true)
+    expect(sampleSum(samples, 'nodejs_active_handles')).toBeGreaterThan(0)
+    const misnamed = samples.filter((s) => /^nodejs_active_\w+_total$/.test(s.name)).map((s) => s.name)
+    expect(misnamed).toEqual([])
   })
 
   it('never puts an e-mail address or a user id in a label value', async () => {
