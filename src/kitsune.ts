@@ -174,7 +174,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       }),
       users: createUserService({ uow, hasher, authState, audit, clock }),
       rbac: createRbacService({ uow, store, authState, audit }),
-      userAdmin: createUserAdminService({ uow, hasher, authState, audit, clock }),
+      userAdmin: createUserAdminService({ uow, hasher, authState, audit, mfa, clock }),
       userImport: createUserImportService({ uow, audit, clock }),
       bootstrap: createBootstrapService({ uow, hasher, authState, audit, clock }),
       keys,

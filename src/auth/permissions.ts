@@ -28,3 +28,15 @@ export function rolesGrant(
 ): boolean {
   return roles.some((role) => role === ADMIN_ROLE || grants[role]?.includes(permission))
 }
+
+/**
+ * The permissions `target` holds that `actor` does not: an actor may change another account only
+ * when this is empty, so a delegated operator can never act on an account above them.
+ */
+export function permissionsBeyond(
+  actor: readonly string[],
+  target: readonly string[],
+  grants: Readonly<Record<string, readonly string[]>>,
+): Permission[] {
+  return PERMISSIONS.filter((p) => rolesGrant(target, p, grants) && !rolesGrant(actor, p, grants))
+}

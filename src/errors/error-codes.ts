@@ -18,6 +18,11 @@ export const ERROR_CODES = {
   INVALID_TOKEN: { status: 401, slug: 'invalid-token', title: 'Invalid or expired token' },
   ACCOUNT_DISABLED: { status: 401, slug: 'invalid-credentials', title: 'Invalid credentials' },
   FORBIDDEN: { status: 403, slug: 'forbidden', title: 'Forbidden' },
+  TARGET_OUTRANKS_ACTOR: {
+    status: 403,
+    slug: 'target-outranks-actor',
+    title: 'The account holds permissions you do not',
+  },
   EMAIL_NOT_VERIFIED: { status: 403, slug: 'email-not-verified', title: 'E-mail address not verified' },
   INVALID_EMAIL_TOKEN: {
     status: 400,

@@ -118,6 +118,14 @@ export function createUserRepository(db: Executor) {
         .execute()
     },
 
+    /**
+     * Held until the transaction ends: serialises changes to one account with the checks that read
+     * its roles first, so a role granted meanwhile cannot slip between the check and the change.
+     */
+    async lock(id: string): Promise<void> {
+      await sql`SELECT pg_advisory_xact_lock(hashtext(${`kitsune:user:${id}`}))`.execute(db)
+    },
+
     async delete(id: string): Promise<boolean> {
       const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
       return result.numDeletedRows > 0n

@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'user.deleted',
   'role.assigned',
   'role.changed',
+  'admin.action_denied',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

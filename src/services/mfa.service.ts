@@ -144,7 +144,7 @@ export function createMfaService(deps: {
       })
     },
 
-    /** Shared by the user's own disable and an administrator's reset. */
+    /** Shared by the user's own disable and an administrator's reset (user-admin service). */
     async removeFactor(
       repos: Repositories,
       tx: TransactionContext,
@@ -168,14 +168,6 @@ export function createMfaService(deps: {
         'Two-factor authentication is off',
         'Two-factor authentication was just disabled on your account.',
       )
-    },
-
-    async adminReset(actor: Principal, userId: string, ctx: RequestContext): Promise<void> {
-      await uow.run(async (repos, tx) => {
-        const user = await repos.users.getById(userId)
-        if (!user.mfa_enabled && !(await repos.mfa.findTotp(userId))) throw new AppError('MFA_NOT_ENABLED')
-        await this.removeFactor(repos, tx, user, actor.userId, ctx)
-      })
     },
 
     async regenerateRecoveryCodes(principal: Principal, code: string): Promise<{ recovery_codes: string[] }> {

@@ -123,21 +123,16 @@ export function createSessionService(deps: {
     },
 
     /**
-     * Ends every session of a user: their own logout-all (actor = user, audited `user.logout`) or
-     * an administrator's revocation (audited `session.revoked`).
+     * The caller's logout-all: ends every session of their own. (An administrator ending another
+     * user's sessions goes through the user-admin service, which checks that they may.)
      */
-    async endAllSessions(userId: string, actorId: string, ctx: RequestContext): Promise<number> {
-      const byUser = actorId === userId
+    async endAllSessions(principal: Principal, ctx: RequestContext): Promise<number> {
+      const { userId } = principal
       return uow.run(async (repos, tx) => {
-        const ended = await authState.endUserSessions(
-          repos,
-          tx,
-          userId,
-          byUser ? 'logout_all' : 'revoked_by_admin',
-        )
+        const ended = await authState.endUserSessions(repos, tx, userId, 'logout_all')
         await audit.record(repos, tx, ctx, {
-          action: byUser ? 'user.logout' : 'session.revoked',
-          actorId,
+          action: 'user.logout',
+          actorId: userId,
           targetType: 'user',
           targetId: userId,
           metadata: { all: true, sessions_ended: ended },

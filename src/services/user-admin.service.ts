@@ -1,16 +1,17 @@
 import type { PasswordHasher } from '../auth/password-hasher.js'
 import { assertAcceptablePassword } from '../auth/password-policy.js'
-import { ADMIN_ROLE, USER_ROLE } from '../auth/permissions.js'
-import type { UnitOfWork } from '../db/unit-of-work.js'
+import { ADMIN_ROLE, permissionsBeyond, USER_ROLE } from '../auth/permissions.js'
+import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
 import { AppError, validationError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
 import { uuidv7 } from '../lib/uuid.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { UserRecord } from '../repositories/user.repository.js'
-import type { AuditService } from './audit.service.js'
+import type { AuditAction, AuditService } from './audit.service.js'
 import { normalizePassword, requireEmail } from './auth.service.js'
 import type { AuthStateService } from './auth-state.service.js'
 import { keepOneAdmin } from './last-admin.js'
+import type { MfaService } from './mfa.service.js'
 import type { Principal, RequestContext } from './request-context.js'
 
 export const MAX_PAGE = 100
@@ -28,15 +29,60 @@ function decodeCursor(cursor: string): string {
   return id
 }
 
-/** Administrators managing other accounts. Every change is audited in its own transaction. */
+type Refusal = { refused: { missing: string[]; targetIsAdmin: boolean } }
+
+/**
+ * Administrators managing other accounts. Every change is audited in its own transaction, and every
+ * change to an existing account goes through `changeUser`, which refuses an actor the target outranks.
+ */
 export function createUserAdminService(deps: {
   uow: UnitOfWork<Repositories>
   hasher: PasswordHasher
   authState: AuthStateService
   audit: AuditService
+  mfa: Pick<MfaService, 'removeFactor'>
   clock: Clock
 }) {
-  const { uow, hasher, authState, audit, clock } = deps
+  const { uow, hasher, authState, audit, mfa, clock } = deps
+
+  /**
+   * Runs `change` on an existing account in one transaction, only if every permission the target
+   * holds is also the actor's: a delegated operator cannot act on an account above them. An
+   * administrator may change anyone and only an administrator may change an administrator (whose
+   * power is more than today's list of permissions: it includes granting `admin`). A refusal
+   * commits its audit entry, and nothing else, before throwing.
+   */
+  const changeUser = async <T>(
+    actor: Principal,
+    id: string,
+    attempted: AuditAction,
+    ctx: RequestContext,
+    change: (repos: Repositories, tx: TransactionContext, target: UserRecord) => Promise<T>,
+  ): Promise<T> => {
+    const outcome = await uow.run<{ done: T } | Refusal>(async (repos, tx) => {
+      await repos.users.lock(id)
+      const target = await repos.users.getById(id)
+      if (actor.roles.includes(ADMIN_ROLE)) return { done: await change(repos, tx, target) }
+      const targetIsAdmin = target.roles.includes(ADMIN_ROLE)
+      const missing = permissionsBeyond(actor.roles, target.roles, await repos.roles.grants())
+      if (!targetIsAdmin && missing.length === 0) return { done: await change(repos, tx, target) }
+      await audit.record(repos, tx, ctx, {
+        action: 'admin.action_denied',
+        actorId: actor.userId,
+        targetType: 'user',
+        targetId: id,
+        metadata: { attempted, missing, target_is_admin: targetIsAdmin },
+      })
+      return { refused: { missing, targetIsAdmin } }
+    })
+    if ('done' in outcome) return outcome.done
+    const { missing, targetIsAdmin } = outcome.refused
+    throw new AppError('TARGET_OUTRANKS_ACTOR', {
+      detail: targetIsAdmin
+        ? 'this account is an administrator; only an administrator can change it'
+        : `this account holds permissions you do not (${missing.join(', ')}); only someone holding all of them can change it`,
+    })
+  }
 
   /** A non-admin may only grant or remove roles they hold themselves: no escalation by delegation. */
   const requireMayChangeRoles = (actor: Principal, before: readonly string[], after: readonly string[]) => {
@@ -133,10 +179,9 @@ export function createUserAdminService(deps: {
       patch: { full_name?: string | null; is_active?: boolean; email_verified?: boolean },
       ctx: RequestContext,
     ): Promise<UserRecord> {
-      return uow.run(async (repos, tx) => {
+      return changeUser(actor, id, 'user.updated', ctx, async (repos, tx, target) => {
         const fields = Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined)
         const deactivating = patch.is_active === false
-        const target = await repos.users.getById(id)
         // Only taking an administrator out of service can break the at-least-one-admin rule.
         const demotes = deactivating && target.roles.includes(ADMIN_ROLE)
         if (demotes) await repos.roles.lockAdminInvariant()
@@ -164,8 +209,7 @@ export function createUserAdminService(deps: {
 
     /** Removes the account and its sessions; audit entries naming it stay. */
     async delete(actor: Principal, id: string, ctx: RequestContext): Promise<void> {
-      await uow.run(async (repos, tx) => {
-        const target = await repos.users.getById(id)
+      await changeUser(actor, id, 'user.deleted', ctx, async (repos, tx, target) => {
         const wasAdmin = target.roles.includes(ADMIN_ROLE)
         if (wasAdmin) await repos.roles.lockAdminInvariant()
         await authState.endUserSessions(repos, tx, id, 'user_deleted')
@@ -182,10 +226,9 @@ export function createUserAdminService(deps: {
 
     /** Replaces the user's roles; takes effect on their next request. */
     async setRoles(actor: Principal, id: string, roles: string[], ctx: RequestContext): Promise<UserRecord> {
-      return uow.run(async (repos, tx) => {
+      return changeUser(actor, id, 'role.assigned', ctx, async (repos, tx, before) => {
         const wanted = await requireRoles(repos, roles)
         await repos.roles.lockAdminInvariant()
-        const before = await repos.users.getById(id)
         requireMayChangeRoles(actor, before.roles, wanted)
         await repos.roles.setUserRoles(id, wanted)
         if (before.roles.includes(ADMIN_ROLE) && !wanted.includes(ADMIN_ROLE)) await keepOneAdmin(repos)
@@ -198,6 +241,29 @@ export function createUserAdminService(deps: {
           metadata: { before: before.roles, after: wanted },
         })
         return repos.users.getById(id)
+      })
+    },
+
+    /** Ends every session of the user. */
+    async endSessions(actor: Principal, id: string, ctx: RequestContext): Promise<number> {
+      return changeUser(actor, id, 'session.revoked', ctx, async (repos, tx) => {
+        const ended = await authState.endUserSessions(repos, tx, id, 'revoked_by_admin')
+        await audit.record(repos, tx, ctx, {
+          action: 'session.revoked',
+          actorId: actor.userId,
+          targetType: 'user',
+          targetId: id,
+          metadata: { all: true, sessions_ended: ended },
+        })
+        return ended
+      })
+    },
+
+    /** Removes the user's second factor (a lost device); they are told by e-mail. */
+    async resetMfa(actor: Principal, id: string, ctx: RequestContext): Promise<void> {
+      await changeUser(actor, id, 'mfa.disabled', ctx, async (repos, tx, user) => {
+        if (!user.mfa_enabled && !(await repos.mfa.findTotp(id))) throw new AppError('MFA_NOT_ENABLED')
+        await mfa.removeFactor(repos, tx, user, actor.userId, ctx)
       })
     },
   }

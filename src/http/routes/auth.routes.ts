@@ -134,8 +134,7 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
       response: { 204: Type.Null(), ...problemResponses },
     },
     handler: async (request, reply) => {
-      const { userId } = principalOf(request)
-      await sessions.endAllSessions(userId, userId, contextOf(request))
+      await sessions.endAllSessions(principalOf(request), contextOf(request))
       return reply.code(204).send(null)
     },
   })

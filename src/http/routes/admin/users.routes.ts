@@ -16,7 +16,7 @@ const security = [{ bearer: [] }]
 const User = Type.Ref('UserPublic')
 
 export async function adminUserRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
-  const { userAdmin, sessions, mfa } = kitsune.services
+  const { userAdmin } = kitsune.services
 
   app.get('/', {
     config: { permission: 'users:read' },
@@ -108,8 +108,7 @@ export async function adminUserRoutes(app: KitsuneApp, kitsune: Kitsune): Promis
       response: { 204: Type.Null(), ...problemResponses },
     },
     handler: async (request, reply) => {
-      await userAdmin.get(request.params.id)
-      await sessions.endAllSessions(request.params.id, principalOf(request).userId, contextOf(request))
+      await userAdmin.endSessions(principalOf(request), request.params.id, contextOf(request))
       return reply.code(204).send(null)
     },
   })
@@ -124,7 +123,7 @@ export async function adminUserRoutes(app: KitsuneApp, kitsune: Kitsune): Promis
       response: { 204: Type.Null(), ...problemResponses },
     },
     handler: async (request, reply) => {
-      await mfa.adminReset(principalOf(request), request.params.id, contextOf(request))
+      await userAdmin.resetMfa(principalOf(request), request.params.id, contextOf(request))
       return reply.code(204).send(null)
     },
   })
