@@ -10,9 +10,13 @@ interface AjvError {
   params: Record<string, unknown>
 }
 
-/** Ajv errors → `{field: JSON pointer, message}`, naming the offending property where Ajv knows it. */
+/**
+ * Ajv errors → `{field: JSON pointer, message}`, naming the offending property where Ajv knows it.
+ * Body fields are named from the body's root (`/email`); other parts under their name, the query
+ * string as `/query` like the services' own errors (`/query/cursor`), not Fastify's `querystring`.
+ */
 export function fieldErrors(errors: readonly AjvError[], part: string): FieldError[] {
-  const prefix = part === 'body' ? '' : `/${part}`
+  const prefix = part === 'body' ? '' : part === 'querystring' ? '/query' : `/${part}`
   return errors
     .filter((e) => !['anyOf', 'oneOf', 'if'].includes(e.keyword))
     .map((e) => {

@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv'
 import addFormatsImport from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
+import { findUnstorableText } from '../../lib/storable-text.js'
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
 const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default
@@ -11,10 +12,30 @@ function createAjv(options: Options): Ajv {
   return ajv
 }
 
+type ValidationErrors = ReturnType<Ajv['compile']>['errors']
+
+/**
+ * Text the database cannot store (U+0000, a lone surrogate) anywhere in a request part, as errors
+ * of the same shape as Ajv's, so they join the schema's own errors in one 422 naming the field.
+ * Checked here for every string and property name of every part a route declares a schema for
+ * (house rule: every route declares one for each part it reads), rather than field by field, so a
+ * route added later is covered without thinking of it.
+ */
+function textErrors(data: unknown): NonNullable<ValidationErrors> {
+  return findUnstorableText(data).map(({ pointer, message }) => ({
+    instancePath: pointer,
+    schemaPath: '#',
+    keyword: 'storableText',
+    params: {},
+    message,
+  }))
+}
+
 /**
  * Bodies are validated strictly: no type coercion and no silent removal of unknown fields (an
  * unknown field is a 422, never a mass assignment). Query strings and path parameters arrive as
- * text, so only they are coerced.
+ * text, so only they are coerced. Every part is also refused when it holds text PostgreSQL cannot
+ * store (see lib/storable-text.ts), which would otherwise fail the statement with a 500.
  */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = createAjv({ coerceTypes: false, removeAdditional: false })
@@ -37,10 +58,11 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
       validate ??= compile(schema as object, httpPart)
       // No schema here is $async: ajv's result is a boolean.
       const valid = validate(data) as boolean
-      lazy.errors = validate.errors
-      return valid
+      const unstorable = textErrors(data)
+      lazy.errors = unstorable.length > 0 ? [...(validate.errors ?? []), ...unstorable] : validate.errors
+      return valid && unstorable.length === 0
     }
-    lazy.errors = null as ReturnType<Ajv['compile']>['errors']
+    lazy.errors = null as ValidationErrors
     return lazy
   }
 }
