@@ -4,7 +4,8 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import type { Config } from './config/config.schema.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
-import { createKitsune } from './kitsune.js'
+import { isDependencyDown } from './errors/app-error.js'
+import { createKitsune, type Kitsune } from './kitsune.js'
 import type { Metrics } from './observability/metrics.js'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -45,15 +46,59 @@ export async function serve(options: { workers?: number } = {}): Promise<void> {
     `Kitsune ready: API docs at ${config.publicUrl}/docs`,
   )
 
-  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
-    if (err) kitsune.logger.error({ err }, 'shutting down after an error')
-    else kitsune.logger.info({ signal }, 'shutting down')
-    // Keep-alive sockets would hold close() open: ask clients to reconnect elsewhere.
-    server.beginShutdown()
-    await server.app.close()
-    metricsServer?.close()
-    await kitsune.close()
-  })
+  let draining: Promise<void> | undefined
+  const drain = () => {
+    draining ??= (async () => {
+      // Keep-alive sockets would hold close() open: ask clients to reconnect elsewhere.
+      server.beginShutdown()
+      await server.app.close()
+      metricsServer?.close()
+      await kitsune.close()
+    })()
+    return draining
+  }
+  closeWithGrace(
+    { delay: SHUTDOWN_GRACE_MS, skip: ['uncaughtException', 'unhandledRejection'] },
+    async ({ signal }) => {
+      kitsune.logger.info({ signal }, 'shutting down')
+      await drain()
+    },
+  )
+  watchProcessErrors(kitsune.logger, drain)
+}
+
+/**
+ * Which errors end the process (docs/operations.md, "Errors and restarts"):
+ * - a dependency's connection breaking (PostgreSQL or Redis crashed, restarted, failed over) is
+ *   never fatal: requests answer 503 until it is back, and the pools reconnect by themselves. Each
+ *   client has its own error listener, so such an error should not get here; if one does, it is
+ *   logged with its stack (a listener is missing) and the process carries on.
+ * - anything else that escapes (an uncaught exception or an unhandled rejection) means the code
+ *   did something it did not plan for and its state is unknown: it is logged at fatal, in-flight
+ *   requests drain for up to SHUTDOWN_GRACE_MS, and the process exits 1 for its supervisor (or the
+ *   cluster primary) to start a fresh one.
+ */
+function watchProcessErrors(logger: Kitsune['logger'], drain: () => Promise<void>): void {
+  let fatal = false
+  const onError = (err: unknown, origin: string) => {
+    if (isDependencyDown(err)) {
+      logger.error({ err, origin }, 'dependency connection error outside any request; carrying on')
+      return
+    }
+    if (fatal) {
+      logger.fatal({ err, origin }, 'second unexpected error while shutting down; exiting now')
+      process.exit(1)
+    }
+    fatal = true
+    logger.fatal({ err, origin }, 'unexpected error; shutting down')
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref()
+    drain().then(
+      () => process.exit(1),
+      () => process.exit(1),
+    )
+  }
+  process.on('uncaughtException', (err, origin) => onError(err, origin))
+  process.on('unhandledRejection', (reason) => onError(reason, 'unhandledRejection'))
 }
 
 /** METRICS_PORT: /metrics on a listener of its own, to keep off the public network. */

@@ -22,6 +22,25 @@ export interface DatabaseHandle {
 }
 
 /**
+ * A connection that breaks (the server crashed, failed over or was restarted) makes its pg client
+ * emit 'error'. The pool listens only while a client is idle in it; a client checked out by a
+ * transaction that is waiting between statements has no listener of its own, and an 'error' event
+ * without one is an uncaught exception that would end the process. So every client gets a listener
+ * when it connects. The failed statement, if any, rejects on its own (→ 503), and the pool drops
+ * the dead client when it is released.
+ */
+function watchConnections(pool: pg.Pool, logger: DatabaseLogger): void {
+  const lost = (error: Error) =>
+    logger.error(
+      { err: { message: error.message, code: (error as { code?: string }).code } },
+      'database connection lost',
+    )
+  pool.on('connect', (client) => client.on('error', lost))
+  // Idle clients report through the pool as well as through their own listener: log once.
+  pool.on('error', () => {})
+}
+
+/**
  * The one place a dialect is chosen. PGlite is PostgreSQL compiled to WebAssembly; through its
  * node-postgres adapter it feeds the stock PostgresDialect, so both paths run the same SQL.
  */
@@ -53,8 +72,7 @@ export async function createDatabase(
     }
     pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 })
   }
-  // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', (error) => logger.error({ err: error }, 'database connection error'))
+  watchConnections(pool, logger)
 
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
@@ -87,8 +105,11 @@ export async function createDatabase(
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('database ping timed out')), timeoutMs)
       })
+      const query = sql`SELECT 1`.execute(db)
+      // A query that fails after the timeout won the race has nobody waiting for it.
+      query.catch(() => {})
       try {
-        await Promise.race([sql`SELECT 1`.execute(db), timeout])
+        await Promise.race([query, timeout])
       } finally {
         clearTimeout(timer)
       }

@@ -62,6 +62,8 @@ const UNAVAILABLE_MESSAGES = [
   'PGlite is closed',
   'driver has already been destroyed',
   'Client was closed',
+  // pg, when a statement (often the ROLLBACK after a failed one) is sent on a broken connection.
+  'Client has encountered a connection error',
   'Connection is closed',
   "Stream isn't writeable",
 ]

@@ -1,17 +1,17 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
+import { freePort } from '../helpers/cli-process.js'
 import { bearer, registerAndLogin, type TestTokens } from '../helpers/factories.js'
 import type { ProvisionedTarget } from '../helpers/test-targets.js'
 import { postgresTarget, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/test-targets.js'
+import { HAS_REDIS_SERVER, startRedis, stopRedis } from '../helpers/throwaway-redis.js'
 
 // Nothing listens on port 1; the machine's own Redis (6379) is never stopped or flushed here.
 const DEAD_REDIS_URL = 'redis://127.0.0.1:1'
-const HAS_REDIS_SERVER = spawnSync('redis-server', ['--version']).status === 0
 
 const me = (t: TestApp, tokens: TestTokens) =>
   t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(tokens.access_token) })
@@ -25,38 +25,6 @@ async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolea
     value = await probe()
   }
   return value
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-/** A throwaway, persistence-free redis-server on `port`, resolved once it accepts connections. */
-function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  return new Promise((resolve, reject) => {
-    let output = ''
-    child.stdout?.on('data', (chunk) => {
-      output += String(chunk)
-      if (output.includes('Ready to accept connections')) resolve(child)
-    })
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)))
-  })
-}
-
-async function stopRedis(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  await exited
 }
 
 describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)(
