@@ -78,7 +78,7 @@ export async function serve(options: { workers?: number } = {}): Promise<void> {
  *   requests drain for up to SHUTDOWN_GRACE_MS, and the process exits 1 for its supervisor (or the
  *   cluster primary) to start a fresh one.
  */
-function watchProcessErrors(logger: Kitsune['logger'], drain: () => Promise<void>): void {
+export function watchProcessErrors(logger: Kitsune['logger'], drain: () => Promise<void>): void {
   let fatal = false
   const onError = (err: unknown, origin: string) => {
     if (isDependencyDown(err)) {
