@@ -63,12 +63,15 @@ export async function createDatabase(
     // Loaded only when used: a PostgreSQL deployment never pays for the WebAssembly build.
     const { PGlite } = await import('@electric-sql/pglite')
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres')
+    // pg_trgm backs the admin user search's indexes, as on PostgreSQL (migration 0008).
+    const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm')
+    const extensions = { pg_trgm }
     const dataDir = config.pgliteDataDir ?? 'memory'
     if (dataDir === 'memory') {
-      pglite = await PGlite.create()
+      pglite = await PGlite.create({ extensions })
     } else {
       mkdirSync(dataDir, { recursive: true })
-      pglite = await PGlite.create(dataDir)
+      pglite = await PGlite.create(dataDir, { extensions })
     }
     pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 })
   }

@@ -141,12 +141,11 @@ export function createUserRepository(db: Executor) {
     }): Promise<UserRecord[]> {
       let query = db.selectFrom('users').select((eb) => [...PUBLIC_COLUMNS, rolesOf(eb)])
       if (filter.q) {
-        const prefix = `${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+        // A substring anywhere, case-insensitively; the user's %, _ and \ are matched literally
+        // (backslash is LIKE's default escape). Trigram GIN indexes serve it (0008-user-search).
+        const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
         query = query.where((eb) =>
-          eb.or([
-            eb(sql`lower(users.email)`, 'like', prefix),
-            eb(sql`lower(users.full_name)`, 'like', prefix),
-          ]),
+          eb.or([eb('users.email', 'ilike', pattern), eb('users.full_name', 'ilike', pattern)]),
         )
       }
       if (filter.role) {

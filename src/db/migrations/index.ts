@@ -6,6 +6,7 @@ import * as m0004 from './0004-email-tokens.js'
 import * as m0005 from './0005-mfa.js'
 import * as m0006 from './0006-rotate-refresh-function.js'
 import * as m0007 from './0007-audit-head.js'
+import * as m0008 from './0008-user-search.js'
 
 /** Static list so the compiled build needs no directory scan. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005-mfa': m0005,
   '0006-rotate-refresh-function': m0006,
   '0007-audit-head': m0007,
+  '0008-user-search': m0008,
 }

@@ -10,7 +10,12 @@ const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50 })
 
 export const UserListQuery = Type.Object(
   {
-    q: Type.Optional(Type.String({ maxLength: 254, description: 'Prefix of e-mail or full name' })),
+    q: Type.Optional(
+      Type.String({
+        maxLength: 254,
+        description: 'Case-insensitive substring of the e-mail or the full name',
+      }),
+    ),
     role: Type.Optional(RoleName),
     is_active: Type.Optional(Type.Boolean()),
     limit: Type.Optional(Limit),
