@@ -3,12 +3,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { KitsuneApp } from './http/app-types.js'
 import { registerAuthenticate } from './http/plugins/authenticate.js'
-import { registerErrorHandler } from './http/plugins/error-handler.js'
+import { handleError, registerErrorHandler } from './http/plugins/error-handler.js'
 import { registerMetrics } from './http/plugins/metrics.js'
 import { registerOpenApi } from './http/plugins/openapi.js'
 import { registerRateLimits } from './http/plugins/rate-limit.js'
 import { registerRequestLog, requestIdFrom } from './http/plugins/request-log.js'
-import { registerSecurity } from './http/plugins/security.js'
+import { registerSecurity, securityHeaders } from './http/plugins/security.js'
 import { buildCachedSerializer } from './http/plugins/serialization.js'
 import { createValidatorCompiler } from './http/plugins/validation.js'
 import { adminAuditLogRoutes } from './http/routes/admin/audit-log.routes.js'
@@ -35,6 +35,7 @@ export interface KitsuneServer {
 /** Builds the HTTP application around a composed Kitsune. Plugins first, then routes, in order. */
 export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   const { config } = kitsune
+  const protectiveHeaders = securityHeaders(config)
   const app = Fastify({
     loggerInstance: kitsune.logger as FastifyBaseLogger,
     // One line per request comes from request-log.ts, with the fields operators filter on.
@@ -45,6 +46,13 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A path the router cannot decode (`/users/%FF`) or with an over-long parameter is refused
+    // before routing, so before any hook, by default with Fastify's own JSON body: answer it as a
+    // problem like every other error, with the headers the hooks would have added.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(protectiveHeaders).header('x-request-id', request.id).header('cache-control', 'no-store')
+      handleError(error, request, reply)
+    },
     schemaController: { compilersFactory: { buildSerializer: buildCachedSerializer } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 

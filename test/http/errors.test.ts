@@ -104,6 +104,19 @@ describe.each(testTargets())('HTTP errors on $name', (target) => {
   })
 
   it.each([
+    ['a malformed percent-encoding', '/api/v1/admin/users/%FF', 400],
+    ['a truncated percent-encoding', '/api/v1/users/me/sessions/%2', 400],
+    ['an over-long path parameter', `/api/v1/admin/roles/${'r'.repeat(201)}`, 414],
+  ])('answers %s in the path with a problem, not the framework body', async (_name, url, status) => {
+    const response = await t.inject({ method: 'DELETE', url })
+    expectProblem(response, status, 'BAD_REQUEST')
+    expect(response.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    })
+  })
+
+  it.each([
     ['__proto__', '{"email":"a@example.com","password":"long enough","__proto__":{"is_superuser":true}}'],
     [
       'constructor.prototype',
