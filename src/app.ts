@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { KitsuneApp } from './http/app-types.js'
 import { registerAuthenticate } from './http/plugins/authenticate.js'
+import { clientErrorHandler } from './http/plugins/client-error.js'
 import { handleError, registerErrorHandler } from './http/plugins/error-handler.js'
 import { registerMetrics } from './http/plugins/metrics.js'
 import { registerOpenApi } from './http/plugins/openapi.js'
@@ -53,6 +54,7 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
       reply.headers(protectiveHeaders).header('x-request-id', request.id).header('cache-control', 'no-store')
       handleError(error, request, reply)
     },
+    clientErrorHandler,
     schemaController: { compilersFactory: { buildSerializer: buildCachedSerializer } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
