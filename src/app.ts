@@ -13,6 +13,7 @@ import { registerSecurity, securityHeaders } from './http/plugins/security.js'
 import { buildCachedSerializer } from './http/plugins/serialization.js'
 import { createValidatorCompiler } from './http/plugins/validation.js'
 import { adminAuditLogRoutes } from './http/routes/admin/audit-log.routes.js'
+import { adminClientRoutes } from './http/routes/admin/clients.routes.js'
 import { adminRoleRoutes } from './http/routes/admin/roles.routes.js'
 import { adminUserRoutes } from './http/routes/admin/users.routes.js'
 import { authRoutes } from './http/routes/auth.routes.js'
@@ -115,6 +116,9 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   await typed.register(async (scope) => adminRoleRoutes(scope, kitsune), { prefix: '/api/v1/admin/roles' })
   await typed.register(async (scope) => adminAuditLogRoutes(scope, kitsune), {
     prefix: '/api/v1/admin/audit-logs',
+  })
+  await typed.register(async (scope) => adminClientRoutes(scope, kitsune), {
+    prefix: '/api/v1/admin/clients',
   })
 
   await app.ready()

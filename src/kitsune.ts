@@ -21,6 +21,7 @@ import { createEmailFlowsService } from './services/email-flows.service.js'
 import { createHealthService } from './services/health.service.js'
 import { createLoginThrottle } from './services/login-throttle.service.js'
 import { createMfaService } from './services/mfa.service.js'
+import { createOidcClientService } from './services/oidc-client.service.js'
 import { createRbacService } from './services/rbac.service.js'
 import { createSessionService } from './services/session.service.js'
 import { createSigningKeyService } from './services/signing-key.service.js'
@@ -176,6 +177,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       rbac: createRbacService({ uow, store, authState, audit }),
       userAdmin: createUserAdminService({ uow, hasher, authState, audit, mfa, clock }),
       userImport: createUserImportService({ uow, audit, clock }),
+      clients: createOidcClientService({ uow, secretBox, audit, clock }),
       bootstrap: createBootstrapService({ uow, hasher, authState, audit, clock }),
       keys,
       health: createHealthService({ database, store }),

@@ -8,6 +8,8 @@ export const PERMISSIONS = [
   'roles:assign',
   'sessions:revoke',
   'audit:read',
+  'clients:read',
+  'clients:write',
 ] as const
 
 export type Permission = (typeof PERMISSIONS)[number]

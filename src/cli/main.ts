@@ -34,6 +34,26 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Delete audit entries older than AUDIT_RETENTION_DAYS, keeping the chain verifiable',
     load: async () => (await import('./commands/audit.command.js')).auditPruneCommand,
   },
+  'clients create': {
+    summary: 'Register an OpenID client; prints its client_id and, if confidential, its secret (once)',
+    load: async () => (await import('./commands/clients.command.js')).clientsCreateCommand,
+  },
+  'clients list': {
+    summary: 'List OpenID clients',
+    load: async () => (await import('./commands/clients.command.js')).clientsListCommand,
+  },
+  'clients show': {
+    summary: "Show an OpenID client's metadata",
+    load: async () => (await import('./commands/clients.command.js')).clientsShowCommand,
+  },
+  'clients rotate-secret': {
+    summary: "Replace a confidential client's secret (printed once)",
+    load: async () => (await import('./commands/clients.command.js')).clientsRotateSecretCommand,
+  },
+  'clients delete': {
+    summary: 'Delete an OpenID client',
+    load: async () => (await import('./commands/clients.command.js')).clientsDeleteCommand,
+  },
 }
 
 function usage(): string {

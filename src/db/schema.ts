@@ -121,6 +121,25 @@ export interface MfaRecoveryCodesTable {
   used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
+/** An OpenID client (RFC 7591 metadata); the secret is sealed with SECRET_KEY (0010-oidc-clients). */
+export interface OidcClientsTable {
+  client_id: string
+  client_name: string
+  redirect_uris: string[]
+  post_logout_redirect_uris: string[]
+  grant_types: string[]
+  response_types: string[]
+  token_endpoint_auth_method: string
+  scope: string
+  backchannel_logout_uri: string | null
+  jwks_uri: string | null
+  first_party: Generated<boolean>
+  client_secret_enc: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+  created_by: string | null
+}
+
 export interface Database {
   users: UsersTable
   roles: RolesTable
@@ -135,6 +154,7 @@ export interface Database {
   email_tokens: EmailTokensTable
   mfa_totp: MfaTotpTable
   mfa_recovery_codes: MfaRecoveryCodesTable
+  oidc_clients: OidcClientsTable
 }
 
 export type UserRow = Selectable<UsersTable>

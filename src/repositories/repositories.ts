@@ -2,6 +2,7 @@ import type { Executor } from '../db/unit-of-work.js'
 import { createAuditLogRepository } from './audit-log.repository.js'
 import { createEmailTokenRepository } from './email-token.repository.js'
 import { createMfaRepository } from './mfa.repository.js'
+import { createOidcClientRepository } from './oidc-client.repository.js'
 import { createRefreshTokenRepository } from './refresh-token.repository.js'
 import { createRoleRepository } from './role.repository.js'
 import { createSessionRepository } from './session.repository.js'
@@ -19,6 +20,7 @@ export function createRepositories(executor: Executor) {
     auditLog: createAuditLogRepository(executor),
     emailTokens: createEmailTokenRepository(executor),
     mfa: createMfaRepository(executor),
+    oidcClients: createOidcClientRepository(executor),
   }
 }
 

@@ -28,6 +28,10 @@ export const AUDIT_ACTIONS = [
   'role.assigned',
   'role.changed',
   'admin.action_denied',
+  'client.created',
+  'client.updated',
+  'client.secret_rotated',
+  'client.deleted',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
@@ -35,7 +39,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 export interface AuditEntry {
   action: AuditAction
   actorId: string | null
-  targetType?: 'user' | 'session' | 'role'
+  targetType?: 'user' | 'session' | 'role' | 'client'
   targetId?: string
   /** Never a secret: no passwords, tokens, hashes or TOTP material. */
   metadata?: Record<string, unknown>

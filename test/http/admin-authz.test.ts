@@ -40,6 +40,12 @@ const ADMIN_ROUTES: AdminRoute[] = [
   { method: 'DELETE', path: '/api/v1/admin/roles/{name}', permission: 'roles:write' },
   { method: 'GET', path: '/api/v1/admin/audit-logs', permission: 'audit:read' },
   { method: 'GET', path: '/api/v1/admin/audit-logs/verify', permission: 'audit:read' },
+  { method: 'GET', path: '/api/v1/admin/clients', permission: 'clients:read' },
+  { method: 'POST', path: '/api/v1/admin/clients', permission: 'clients:write', payload: {} },
+  { method: 'GET', path: '/api/v1/admin/clients/{id}', permission: 'clients:read' },
+  { method: 'PATCH', path: '/api/v1/admin/clients/{id}', permission: 'clients:write', payload: {} },
+  { method: 'DELETE', path: '/api/v1/admin/clients/{id}', permission: 'clients:write' },
+  { method: 'POST', path: '/api/v1/admin/clients/{id}/secret', permission: 'clients:write' },
 ]
 
 const label = (route: AdminRoute) => `${route.method} ${route.path}`

@@ -7,6 +7,7 @@ import * as m0005 from './0005-mfa.js'
 import * as m0006 from './0006-rotate-refresh-function.js'
 import * as m0007 from './0007-audit-head.js'
 import * as m0008 from './0008-user-search.js'
+import * as m0010 from './0010-oidc-clients.js'
 
 /** Static list so the compiled build needs no directory scan. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006-rotate-refresh-function': m0006,
   '0007-audit-head': m0007,
   '0008-user-search': m0008,
+  '0010-oidc-clients': m0010,
 }

@@ -1,0 +1,224 @@
+import type { FieldError } from '../errors/app-error.js'
+
+/** Grants Kitsune's OpenID Provider offers (API.md): no implicit, no hybrid, no password grant. */
+export const CLIENT_GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:device_code',
+] as const
+export const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'none',
+] as const
+export const CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'roles'] as const
+
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number]
+
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code'
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+/** RFC 8252 section 7.1: a private-use scheme is a reverse domain name, so it holds a period. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const UNSAFE_URI_TEXT = /[\s\u0000-\u001f\u007f]/
+const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+$/
+
+/** The registered metadata of a client (RFC 7591 names), complete and normalised. */
+export interface ClientMetadata {
+  client_name: string
+  redirect_uris: string[]
+  post_logout_redirect_uris: string[]
+  grant_types: string[]
+  response_types: string[]
+  token_endpoint_auth_method: string
+  scope: string
+  backchannel_logout_uri: string | null
+  jwks_uri: string | null
+  first_party: boolean
+}
+
+export type ClientMetadataInput = Partial<ClientMetadata>
+
+/** Whether the method authenticates with a shared secret (which Kitsune then generates and seals). */
+export function usesClientSecret(method: string): boolean {
+  return method === 'client_secret_basic' || method === 'client_secret_post'
+}
+
+/**
+ * What RFC 7591 section 2 assumes for omitted fields: the authorization_code grant with the code
+ * response type and client_secret_basic. `scope` defaults to openid alone: a client asks for more
+ * by registering it.
+ */
+export function withClientDefaults(input: ClientMetadataInput): ClientMetadata {
+  const grantTypes = input.grant_types ?? ['authorization_code']
+  return {
+    client_name: input.client_name ?? '',
+    redirect_uris: input.redirect_uris ?? [],
+    post_logout_redirect_uris: input.post_logout_redirect_uris ?? [],
+    grant_types: grantTypes,
+    response_types: input.response_types ?? defaultResponseTypes(grantTypes),
+    token_endpoint_auth_method: input.token_endpoint_auth_method ?? 'client_secret_basic',
+    scope: input.scope ?? 'openid',
+    backchannel_logout_uri: input.backchannel_logout_uri ?? null,
+    jwks_uri: input.jwks_uri ?? null,
+    first_party: input.first_party ?? false,
+  }
+}
+
+/** `code` for a client that redirects (authorization_code), none for one that never does. */
+export function defaultResponseTypes(grantTypes: readonly string[]): string[] {
+  return grantTypes.includes('authorization_code') ? ['code'] : []
+}
+
+/**
+ * A redirect URI a browser may be sent to: absolute, no fragment (RFC 6749 section 3.1.2), https,
+ * or for native apps (RFC 8252) http on a loopback address or a private-use scheme such as
+ * `com.example.app:/callback`. `javascript:` and `data:` hold no period and so never pass.
+ */
+function redirectUriProblem(value: string, allowPrivateUse: boolean): string | undefined {
+  if (UNSAFE_URI_TEXT.test(value)) return 'must not contain spaces or control characters'
+  if (value.includes('#')) return 'must not contain a fragment (#)'
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'must be an absolute URI'
+  }
+  if (url.username || url.password) return 'must not contain a user name or password'
+  if (url.protocol === 'https:') return url.hostname ? undefined : 'must name a host'
+  if (url.protocol === 'http:') {
+    return LOOPBACK_HOSTS.has(url.hostname)
+      ? undefined
+      : 'must use https (plain http only on a loopback address: localhost, 127.0.0.1 or [::1])'
+  }
+  if (allowPrivateUse && PRIVATE_USE_SCHEME.test(url.protocol.slice(0, -1))) return undefined
+  return allowPrivateUse
+    ? 'must use https, http on a loopback address, or a private-use scheme such as com.example.app:/callback (RFC 8252)'
+    : 'must use https (plain http only on a loopback address)'
+}
+
+function checkUris(
+  errors: FieldError[],
+  field: string,
+  values: readonly string[],
+  allowPrivateUse: boolean,
+): void {
+  values.forEach((value, index) => {
+    const problem = redirectUriProblem(value, allowPrivateUse)
+    if (problem) errors.push({ field: `${field}/${index}`, message: problem })
+  })
+}
+
+function checkHttpsUri(errors: FieldError[], field: string, value: string | null, httpsOnly: boolean) {
+  if (value === null) return
+  const problem = redirectUriProblem(value, false)
+  if (problem) errors.push({ field, message: problem })
+  else if (httpsOnly && !value.startsWith('https:')) errors.push({ field, message: 'must use https' })
+}
+
+const unique = (values: readonly string[]) => [...new Set(values)]
+
+/**
+ * Checks a client's complete metadata against the rules of Kitsune's OpenID Provider and returns
+ * it normalised (trimmed name, lists without duplicates, scope in canonical order), or every
+ * problem found, each naming its field as a JSON pointer into the request body.
+ */
+export function checkClientMetadata(
+  input: ClientMetadata,
+): { ok: true; metadata: ClientMetadata } | { ok: false; errors: FieldError[] } {
+  const errors: FieldError[] = []
+  const metadata: ClientMetadata = {
+    ...input,
+    client_name: input.client_name.trim(),
+    redirect_uris: unique(input.redirect_uris),
+    post_logout_redirect_uris: unique(input.post_logout_redirect_uris),
+    grant_types: unique(input.grant_types),
+    response_types: unique(input.response_types),
+  }
+  const grants = metadata.grant_types
+  const method = metadata.token_endpoint_auth_method
+
+  if (metadata.client_name === '') errors.push({ field: '/client_name', message: 'must not be empty' })
+
+  if (grants.length === 0)
+    errors.push({ field: '/grant_types', message: 'must name at least one grant type' })
+  input.grant_types.forEach((grant, index) => {
+    if ((CLIENT_GRANT_TYPES as readonly string[]).includes(grant)) return
+    errors.push({
+      field: `/grant_types/${index}`,
+      message:
+        grant === 'implicit'
+          ? 'the implicit grant is not supported: use authorization_code (with PKCE)'
+          : `is not a supported grant type (one of: ${CLIENT_GRANT_TYPES.join(', ')})`,
+    })
+  })
+  if (
+    grants.includes('refresh_token') &&
+    !grants.includes('authorization_code') &&
+    !grants.includes(DEVICE_CODE)
+  )
+    errors.push({
+      field: '/grant_types',
+      message: 'refresh_token needs a grant that issues refresh tokens: authorization_code or device_code',
+    })
+
+  input.response_types.forEach((type, index) => {
+    if (type !== 'code')
+      errors.push({
+        field: `/response_types/${index}`,
+        message: 'only "code" is supported (no implicit or hybrid flows)',
+      })
+  })
+  if (grants.includes('authorization_code') && !metadata.response_types.includes('code'))
+    errors.push({ field: '/response_types', message: 'must be ["code"] for the authorization_code grant' })
+  if (!grants.includes('authorization_code') && metadata.response_types.length > 0)
+    errors.push({
+      field: '/response_types',
+      message: 'must be empty for a client without the authorization_code grant',
+    })
+
+  if (grants.includes('authorization_code') && metadata.redirect_uris.length === 0)
+    errors.push({
+      field: '/redirect_uris',
+      message: 'at least one is required for the authorization_code grant',
+    })
+  checkUris(errors, '/redirect_uris', input.redirect_uris, true)
+  checkUris(errors, '/post_logout_redirect_uris', input.post_logout_redirect_uris, true)
+  checkHttpsUri(errors, '/backchannel_logout_uri', metadata.backchannel_logout_uri, false)
+  checkHttpsUri(errors, '/jwks_uri', metadata.jwks_uri, true)
+
+  if (!(CLIENT_AUTH_METHODS as readonly string[]).includes(method)) {
+    errors.push({
+      field: '/token_endpoint_auth_method',
+      message: `must be one of: ${CLIENT_AUTH_METHODS.join(', ')}`,
+    })
+  }
+  if (method === 'none' && grants.includes('client_credentials'))
+    errors.push({
+      field: '/grant_types',
+      message:
+        'client_credentials needs a confidential client; a public client (token_endpoint_auth_method "none") cannot use it',
+    })
+  if (method === 'private_key_jwt' && metadata.jwks_uri === null)
+    errors.push({
+      field: '/jwks_uri',
+      message: 'is required for private_key_jwt (where the client publishes its keys)',
+    })
+
+  const scopes = metadata.scope.split(' ')
+  if (metadata.scope.trim() === '') errors.push({ field: '/scope', message: 'must name at least one scope' })
+  else if (scopes.includes(''))
+    errors.push({ field: '/scope', message: 'must be scope names separated by single spaces' })
+  else {
+    const unknown = scopes.filter((s) => !(CLIENT_SCOPES as readonly string[]).includes(s))
+    if (unknown.length > 0)
+      errors.push({
+        field: '/scope',
+        message: `unknown scope(s): ${unique(unknown).join(', ')} (known: ${CLIENT_SCOPES.join(' ')})`,
+      })
+  }
+  metadata.scope = CLIENT_SCOPES.filter((s) => scopes.includes(s)).join(' ')
+
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, metadata }
+}

@@ -1,0 +1,148 @@
+import { loadConfig } from '../../config/load-config.js'
+import { AppError } from '../../errors/app-error.js'
+import { createKitsune, type Kitsune } from '../../kitsune.js'
+import { createLogger } from '../../observability/logger.js'
+import type { OidcClientRecord } from '../../repositories/oidc-client.repository.js'
+import { CliError, type Command, type CommandInput } from '../command.js'
+
+/** Runs `work` on a composed Kitsune; the service's refusals become one line and an exit code. */
+async function withClients<T>(work: (clients: Kitsune['services']['clients']) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  const logger = createLogger({ ...config, log: { ...config.log, format: 'json', level: 'warn' } })
+  const kitsune = await createKitsune(config, { logger })
+  try {
+    return await work(kitsune.services.clients)
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'VALIDATION_FAILED') {
+      const problems = error.errors?.map((e) => `${e.field.replace(/^\//, '')} ${e.message}`)
+      throw new CliError(problems?.join('; ') ?? error.detail ?? 'invalid input', 2)
+    }
+    if (error instanceof AppError && (error.code === 'NOT_FOUND' || error.code === 'CONFLICT'))
+      throw new CliError(error.detail ?? error.code, 1)
+    throw error
+  } finally {
+    await kitsune.close()
+  }
+}
+
+function clientIdOf({ positionals }: CommandInput): string {
+  const [clientId, ...extra] = positionals
+  if (!clientId || extra.length > 0) throw new CliError('give exactly one client_id', 2)
+  return clientId
+}
+
+const list = (value: unknown): string[] | undefined =>
+  Array.isArray(value) && value.length > 0 ? value.map(String) : undefined
+
+function describe(client: OidcClientRecord): string {
+  const lines: Array<[string, string]> = [
+    ['client_id', client.client_id],
+    ['client_name', client.client_name],
+    ['token_endpoint_auth_method', client.token_endpoint_auth_method],
+    ['grant_types', client.grant_types.join(' ')],
+    ['response_types', client.response_types.join(' ')],
+    ['redirect_uris', client.redirect_uris.join(' ')],
+    ['post_logout_redirect_uris', client.post_logout_redirect_uris.join(' ')],
+    ['scope', client.scope],
+    ['backchannel_logout_uri', client.backchannel_logout_uri ?? ''],
+    ['jwks_uri', client.jwks_uri ?? ''],
+    ['first_party', String(client.first_party)],
+    ['created_at', client.created_at.toISOString()],
+  ]
+  return lines.map(([key, value]) => `${key}: ${value}\n`).join('')
+}
+
+export const clientsCreateCommand: Command = {
+  summary:
+    'Register an OpenID client; prints its client_id and, for a confidential client, its secret (once)',
+  usage:
+    '--name NAME [--redirect-uri URI]... [--grant GRANT]... [--public] [--first-party] [--scope "openid profile"]',
+  help: [
+    'Grants: authorization_code (the default), refresh_token, client_credentials,',
+    '  urn:ietf:params:oauth:grant-type:device_code. --public registers a client without a secret',
+    '  (token_endpoint_auth_method none, e.g. a single-page or native app); otherwise the client',
+    '  authenticates with client_secret_basic, and its secret is printed this once.',
+    '',
+  ].join('\n'),
+  options: {
+    name: { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
+    'post-logout-redirect-uri': { type: 'string', multiple: true },
+    grant: { type: 'string', multiple: true },
+    public: { type: 'boolean' },
+    'first-party': { type: 'boolean' },
+    scope: { type: 'string' },
+  },
+  async run({ values }) {
+    if (typeof values.name !== 'string' || values.name.trim() === '')
+      throw new CliError('--name is required', 2)
+    const created = await withClients((clients) =>
+      clients.create(null, {
+        client_name: values.name as string,
+        redirect_uris: list(values['redirect-uri']),
+        post_logout_redirect_uris: list(values['post-logout-redirect-uri']),
+        grant_types: list(values.grant),
+        token_endpoint_auth_method: values.public ? 'none' : undefined,
+        first_party: values['first-party'] === true,
+        scope: typeof values.scope === 'string' ? values.scope : undefined,
+      }),
+    )
+    process.stdout.write(`client_id: ${created.client_id}\n`)
+    if (created.client_secret)
+      process.stdout.write(`client_secret: ${created.client_secret}\n(shown only now: store it safely)\n`)
+    return 0
+  },
+}
+
+export const clientsListCommand: Command = {
+  summary: 'List OpenID clients: client_id, name, authentication method and grants, one per line',
+  async run() {
+    await withClients(async (clients) => {
+      let cursor: string | undefined
+      do {
+        const page = await clients.list({ limit: 100, cursor })
+        for (const client of page.items) {
+          process.stdout.write(
+            `${client.client_id}\t${client.client_name}\t${client.token_endpoint_auth_method}\t${client.grant_types.join(',')}\n`,
+          )
+        }
+        cursor = page.next_cursor ?? undefined
+      } while (cursor)
+    })
+    return 0
+  },
+}
+
+export const clientsShowCommand: Command = {
+  summary: "Show an OpenID client's metadata (never its secret)",
+  usage: 'CLIENT_ID',
+  async run(input) {
+    const clientId = clientIdOf(input)
+    process.stdout.write(describe(await withClients((clients) => clients.get(clientId))))
+    return 0
+  },
+}
+
+export const clientsRotateSecretCommand: Command = {
+  summary: 'Give a confidential client a new secret (printed once); the old one stops working at once',
+  usage: 'CLIENT_ID',
+  async run(input) {
+    const clientId = clientIdOf(input)
+    const rotated = await withClients((clients) => clients.rotateSecret(null, clientId))
+    process.stdout.write(
+      `client_id: ${rotated.client_id}\nclient_secret: ${rotated.client_secret}\n(shown only now: store it safely)\n`,
+    )
+    return 0
+  },
+}
+
+export const clientsDeleteCommand: Command = {
+  summary: 'Delete an OpenID client',
+  usage: 'CLIENT_ID',
+  async run(input) {
+    const clientId = clientIdOf(input)
+    await withClients((clients) => clients.delete(null, clientId))
+    process.stdout.write(`deleted client ${clientId}\n`)
+    return 0
+  },
+}

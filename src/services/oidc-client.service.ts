@@ -1,0 +1,300 @@
+import { randomBytes } from 'node:crypto'
+import {
+  type ClientMetadata,
+  type ClientMetadataInput,
+  checkClientMetadata,
+  defaultResponseTypes,
+  usesClientSecret,
+  withClientDefaults,
+} from '../auth/client-metadata.js'
+import type { SecretBox } from '../auth/secret-box.js'
+import type { UnitOfWork } from '../db/unit-of-work.js'
+import { AppError, validationError } from '../errors/app-error.js'
+import type { Clock } from '../lib/clock.js'
+import type { OidcClientRecord } from '../repositories/oidc-client.repository.js'
+import type { Repositories } from '../repositories/repositories.js'
+import type { AuditService } from './audit.service.js'
+import type { RequestContext } from './request-context.js'
+
+export const MAX_CLIENT_PAGE = 100
+
+export interface OidcClientPage {
+  items: OidcClientRecord[]
+  next_cursor: string | null
+}
+
+/** The answer to a creation: the client and, for a confidential client, its secret (this once). */
+export interface OidcClientCreated extends OidcClientRecord {
+  client_secret?: string
+}
+
+/** A client as the OpenID Provider's adapter hands it over: RFC 7591 metadata with the clear secret. */
+export interface EngineClientMetadata {
+  client_id: string
+  client_name: string
+  redirect_uris: string[]
+  post_logout_redirect_uris: string[]
+  grant_types: string[]
+  response_types: string[]
+  token_endpoint_auth_method: string
+  scope: string
+  backchannel_logout_uri?: string
+  jwks_uri?: string
+  client_secret?: string
+  /** Kitsune's own metadata (declare it in oidc-provider's extraClientMetadata.properties). */
+  first_party: boolean
+}
+
+/** Who makes a change: an administrator's user id, or null for the command line. */
+export type ClientActor = string | null
+
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/
+/** 128 random bits, base64url: 22 characters, unguessable and safe in URLs and Basic auth. */
+const newClientId = () => randomBytes(16).toString('base64url')
+/** 256 random bits, base64url (43 characters), shown once. */
+const newClientSecret = () => randomBytes(32).toString('base64url')
+/** Binds a sealed secret to its client: copied onto another row, it does not open. */
+const sealContext = (clientId: string) => `oidc-client:${clientId}`
+
+const encodeCursor = (client: OidcClientRecord) =>
+  Buffer.from(JSON.stringify([client.created_at.toISOString(), client.client_id])).toString('base64url')
+
+function decodeCursor(cursor: string): { created_at: Date; client_id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[]
+    const created = new Date(String(at))
+    if (
+      typeof at === 'string' &&
+      typeof id === 'string' &&
+      CLIENT_ID.test(id) &&
+      !Number.isNaN(created.getTime())
+    )
+      return { created_at: created, client_id: id }
+  } catch {
+    // fall through to the refusal
+  }
+  throw validationError('/query/cursor', 'is not a valid cursor')
+}
+
+function requireValid(metadata: ClientMetadata): ClientMetadata {
+  const checked = checkClientMetadata(metadata)
+  if (checked.ok) return checked.metadata
+  throw new AppError('VALIDATION_FAILED', {
+    detail: checked.errors.map((e) => `${e.field} ${e.message}`).join('; '),
+    errors: checked.errors,
+  })
+}
+
+/**
+ * The registry of OpenID clients. Administrators (HTTP, `clients:*`) and the command line manage
+ * it; the OpenID Provider reads it through `findForEngine`. Every change is audited in its own
+ * transaction. Client secrets are generated here, returned once, and stored sealed with SECRET_KEY
+ * rather than hashed: oidc-provider compares a client_secret_basic / client_secret_post secret
+ * with the clear value the adapter returns (Client#compareClientSecret, a constant-time equality)
+ * and uses it as the HMAC key of HS256/384/512 objects for that client, so it must be readable.
+ */
+export function createOidcClientService(deps: {
+  uow: UnitOfWork<Repositories>
+  secretBox: SecretBox
+  audit: AuditService
+  clock: Clock
+}) {
+  const { uow, secretBox, audit, clock } = deps
+
+  const findClient = async (clientId: string) =>
+    CLIENT_ID.test(clientId) ? uow.read.oidcClients.findById(clientId) : undefined
+
+  return {
+    async list(query: { limit?: number; cursor?: string } = {}): Promise<OidcClientPage> {
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_CLIENT_PAGE)
+      const items = await uow.read.oidcClients.list({
+        after: query.cursor ? decodeCursor(query.cursor) : undefined,
+        limit: limit + 1,
+      })
+      const more = items.length > limit
+      const page = more ? items.slice(0, limit) : items
+      return {
+        items: page,
+        next_cursor: more ? encodeCursor(page[page.length - 1] as OidcClientRecord) : null,
+      }
+    },
+
+    async get(clientId: string): Promise<OidcClientRecord> {
+      const client = await findClient(clientId)
+      if (!client) throw new AppError('NOT_FOUND', { detail: 'client not found' })
+      return client
+    },
+
+    async create(
+      actor: ClientActor,
+      input: ClientMetadataInput,
+      ctx?: RequestContext,
+    ): Promise<OidcClientCreated> {
+      const metadata = requireValid(withClientDefaults(input))
+      const clientId = newClientId()
+      const secret = usesClientSecret(metadata.token_endpoint_auth_method) ? newClientSecret() : undefined
+      const now = clock.now()
+      const client = await uow.run(async (repos, tx) => {
+        await repos.oidcClients.insert({
+          client_id: clientId,
+          ...metadata,
+          client_secret_enc: secret === undefined ? null : secretBox.seal(secret, sealContext(clientId)),
+          created_at: now,
+          updated_at: now,
+          created_by: actor,
+        })
+        await audit.record(repos, tx, ctx, {
+          action: 'client.created',
+          actorId: actor,
+          targetType: 'client',
+          targetId: clientId,
+          metadata: {
+            client_name: metadata.client_name,
+            grant_types: metadata.grant_types,
+            token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+            first_party: metadata.first_party,
+          },
+        })
+        return repos.oidcClients.getById(clientId)
+      })
+      return secret === undefined ? client : { ...client, client_secret: secret }
+    },
+
+    /**
+     * Changes the fields given (a JSON merge patch of the metadata); the result must pass every rule
+     * again. A client that authenticates without a secret cannot be switched to a secret method
+     * (create a new client: a secret is only ever shown on creation or rotation); switching the
+     * other way erases the stored secret.
+     */
+    async update(
+      actor: ClientActor,
+      clientId: string,
+      patch: ClientMetadataInput,
+      ctx?: RequestContext,
+    ): Promise<OidcClientRecord> {
+      if (!CLIENT_ID.test(clientId)) throw new AppError('NOT_FOUND', { detail: 'client not found' })
+      const fields = Object.keys(patch).filter((key) => patch[key as keyof ClientMetadataInput] !== undefined)
+      return uow.run(async (repos, tx) => {
+        const current = await repos.oidcClients.getForUpdate(clientId)
+        const merged: ClientMetadata = { ...pickMetadata(current), ...definedFields(patch) }
+        if (patch.grant_types !== undefined && patch.response_types === undefined)
+          merged.response_types = defaultResponseTypes(merged.grant_types)
+        const metadata = requireValid(merged)
+        const hadSecret = usesClientSecret(current.token_endpoint_auth_method)
+        const needsSecret = usesClientSecret(metadata.token_endpoint_auth_method)
+        if (needsSecret && !hadSecret)
+          throw validationError(
+            '/token_endpoint_auth_method',
+            `this client was registered without a secret (${current.token_endpoint_auth_method}); register a new client to use ${metadata.token_endpoint_auth_method}`,
+          )
+        await repos.oidcClients.update(
+          clientId,
+          metadata,
+          clock.now(),
+          hadSecret && !needsSecret ? null : undefined,
+        )
+        await audit.record(repos, tx, ctx, {
+          action: 'client.updated',
+          actorId: actor,
+          targetType: 'client',
+          targetId: clientId,
+          metadata: { fields, ...(hadSecret && !needsSecret ? { secret_erased: true } : {}) },
+        })
+        return repos.oidcClients.getById(clientId)
+      })
+    },
+
+    /** A new secret replaces the old one at once (the old one stops working); shown this once. */
+    async rotateSecret(
+      actor: ClientActor,
+      clientId: string,
+      ctx?: RequestContext,
+    ): Promise<{ client_id: string; client_secret: string }> {
+      if (!CLIENT_ID.test(clientId)) throw new AppError('NOT_FOUND', { detail: 'client not found' })
+      const secret = newClientSecret()
+      await uow.run(async (repos, tx) => {
+        const current = await repos.oidcClients.getForUpdate(clientId)
+        if (!usesClientSecret(current.token_endpoint_auth_method))
+          throw new AppError('CONFLICT', {
+            detail: `this client authenticates without a secret (${current.token_endpoint_auth_method}); there is none to rotate`,
+          })
+        await repos.oidcClients.update(
+          clientId,
+          {},
+          clock.now(),
+          secretBox.seal(secret, sealContext(clientId)),
+        )
+        await audit.record(repos, tx, ctx, {
+          action: 'client.secret_rotated',
+          actorId: actor,
+          targetType: 'client',
+          targetId: clientId,
+        })
+      })
+      return { client_id: clientId, client_secret: secret }
+    },
+
+    async delete(actor: ClientActor, clientId: string, ctx?: RequestContext): Promise<void> {
+      if (!CLIENT_ID.test(clientId)) throw new AppError('NOT_FOUND', { detail: 'client not found' })
+      await uow.run(async (repos, tx) => {
+        const current = await repos.oidcClients.getForUpdate(clientId)
+        await repos.oidcClients.delete(clientId)
+        await audit.record(repos, tx, ctx, {
+          action: 'client.deleted',
+          actorId: actor,
+          targetType: 'client',
+          targetId: clientId,
+          metadata: { client_name: current.client_name },
+        })
+      })
+    },
+
+    /**
+     * For the OpenID Provider's adapter (`Client` model, `find(id)`): the client's RFC 7591 metadata
+     * with its secret unsealed, or undefined for an unknown client. Never exposed over HTTP. Absent
+     * optional fields are left out rather than null, as oidc-provider's metadata schema expects.
+     */
+    async findForEngine(clientId: string): Promise<EngineClientMetadata | undefined> {
+      if (!CLIENT_ID.test(clientId)) return undefined
+      const row = await uow.read.oidcClients.findWithSealedSecret(clientId)
+      if (!row) return undefined
+      return {
+        client_id: row.client_id,
+        client_name: row.client_name,
+        redirect_uris: row.redirect_uris,
+        post_logout_redirect_uris: row.post_logout_redirect_uris,
+        grant_types: row.grant_types,
+        response_types: row.response_types,
+        token_endpoint_auth_method: row.token_endpoint_auth_method,
+        scope: row.scope,
+        ...(row.backchannel_logout_uri ? { backchannel_logout_uri: row.backchannel_logout_uri } : {}),
+        ...(row.jwks_uri ? { jwks_uri: row.jwks_uri } : {}),
+        ...(row.client_secret_enc
+          ? { client_secret: secretBox.open(row.client_secret_enc, sealContext(row.client_id)) }
+          : {}),
+        first_party: row.first_party,
+      }
+    },
+  }
+}
+
+function pickMetadata(client: OidcClientRecord): ClientMetadata {
+  return {
+    client_name: client.client_name,
+    redirect_uris: client.redirect_uris,
+    post_logout_redirect_uris: client.post_logout_redirect_uris,
+    grant_types: client.grant_types,
+    response_types: client.response_types,
+    token_endpoint_auth_method: client.token_endpoint_auth_method,
+    scope: client.scope,
+    backchannel_logout_uri: client.backchannel_logout_uri,
+    jwks_uri: client.jwks_uri,
+    first_party: client.first_party,
+  }
+}
+
+function definedFields(patch: ClientMetadataInput): ClientMetadataInput {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined))
+}
+
+export type OidcClientService = ReturnType<typeof createOidcClientService>
