@@ -25,6 +25,7 @@ import { MfaChallenge, OAuthError, TokenPair } from './http/schemas/auth.schemas
 import { Problem } from './http/schemas/common.schemas.js'
 import { SessionList, SessionPublic, UserPublic } from './http/schemas/user.schemas.js'
 import type { Kitsune } from './kitsune.js'
+import { webPages } from './web/web.plugin.js'
 
 const BODY_LIMIT_BYTES = 64 * 1024
 
@@ -120,6 +121,9 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   await typed.register(async (scope) => adminClientRoutes(scope, kitsune), {
     prefix: '/api/v1/admin/clients',
   })
+
+  // The pages people see, in their own scope: HTML errors, page CSP, form bodies, CSRF.
+  await app.register(async (scope) => webPages(scope, kitsune), { prefix: '/ui' })
 
   await app.ready()
   return {

@@ -1,5 +1,9 @@
 import { validationError } from '../errors/app-error.js'
 
+/** NIST SP 800-63B 5.1.1.2: at least 8 characters, and room for long passphrases. */
+export const PASSWORD_MIN_LENGTH = 8
+export const PASSWORD_MAX_LENGTH = 256
+
 /**
  * NIST SP 800-63B 5.1.1.2: check new passwords against commonly used ones. The list is the
  * 10,000 highest-ranked entries of zxcvbn-ts's frequency-ordered common-password dictionary

@@ -34,7 +34,7 @@ export function createTemplates(publicUrl: string) {
           'Someone asked to reset the password of your account. If it was you, use the link below.',
           `The link works once and expires in ${ttlMinutes} minutes. If it was not you, ignore this e-mail: your password stays as it is.`,
         ],
-        { url: link('/reset-password', token), label: 'Choose a new password' },
+        { url: link('/ui/reset-password', token), label: 'Choose a new password' },
       )
     },
     passwordChanged(to: string): MailMessage {
@@ -48,7 +48,7 @@ export function createTemplates(publicUrl: string) {
         to,
         'Confirm your e-mail address',
         [`Please confirm that this is your e-mail address. The link expires in ${ttlHours} hours.`],
-        { url: link('/verify-email', token), label: 'Confirm my address' },
+        { url: link('/ui/verify-email', token), label: 'Confirm my address' },
       )
     },
     securityNotice(to: string, subject: string, what: string): MailMessage {

@@ -90,8 +90,8 @@ describe.each(testTargets())('e-mail flows over SMTP on $name', (target) => {
       const response = await forgot(user.email)
       expect(response.statusCode).toBe(202)
       const mail = await mailFor(user.email, RESET_SUBJECT)
-      expect(mail.text).toContain('http://kitsune.test/reset-password?token=')
-      expect(mail.html).toContain('http://kitsune.test/reset-password?token=')
+      expect(mail.text).toContain('http://kitsune.test/ui/reset-password?token=')
+      expect(mail.html).toContain('http://kitsune.test/ui/reset-password?token=')
       const token = tokenFromMail(mail)
       expect((await reset(token, 'a brand new passphrase')).statusCode).toBe(204)
       expectInvalidToken(await reset(token, 'yet another passphrase'))
@@ -174,7 +174,7 @@ describe.each(testTargets())('e-mail flows over SMTP on $name', (target) => {
     it('mails a verification link on registration whose token verifies the address once', async () => {
       const { user, tokens } = await registerAndLogin(t)
       const mail = await mailFor(user.email, VERIFY_SUBJECT)
-      expect(mail.text).toContain('http://kitsune.test/verify-email?token=')
+      expect(mail.text).toContain('http://kitsune.test/ui/verify-email?token=')
       const token = tokenFromMail(mail)
       expect((await verify(token)).statusCode).toBe(204)
       const me = await t.inject({

@@ -128,7 +128,7 @@ describe.each(cliTargets)('kitsune serve (one process) on $name', (target) => {
     expect(registered.status).toBe(201)
     const mailed = await waitForLog(serve, (line) => (line.mail as { to?: string } | undefined)?.to === email)
     const text = (mailed.mail as { text: string }).text
-    expect(text).toContain(`http://localhost:${port}/verify-email?token=`)
+    expect(text).toContain(`http://localhost:${port}/ui/verify-email?token=`)
   })
 
   it('exits 0 on SIGTERM, within the shutdown grace time', async () => {

@@ -21,8 +21,8 @@ function recordingLogger(): MailerLogger & { entries: LogEntry[] } {
 const message: MailMessage = {
   to: 'ada@example.com',
   subject: 'Reset your password',
-  text: 'Choose a new password: http://kitsune.test/reset-password?token=secret-token-123',
-  html: '<p><a href="http://kitsune.test/reset-password?token=secret-token-123">Choose</a></p>',
+  text: 'Choose a new password: http://kitsune.test/ui/reset-password?token=secret-token-123',
+  html: '<p><a href="http://kitsune.test/ui/reset-password?token=secret-token-123">Choose</a></p>',
 }
 
 describe('mailer in log mode (SMTP_URL unset)', () => {

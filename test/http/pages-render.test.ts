@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { en } from '../../src/web/i18n/en.js'
+import { es } from '../../src/web/i18n/es.js'
+import { PAGE_CSP } from '../../src/web/web.plugin.js'
+import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
+import { hiddenField, type PageClient, pageClient } from '../helpers/page-client.js'
+import { type TestTarget, testTargets } from '../helpers/test-targets.js'
+
+const CSRF_COOKIE = '__Host-kitsune-csrf'
+
+/** What every page response must be: HTML in its language, no inline script or style, page CSP. */
+function expectPage(
+  response: { statusCode: number; headers: Record<string, unknown>; body: string },
+  lang = 'en',
+) {
+  expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
+  expect(response.body.startsWith('<!doctype html><html lang="')).toBe(true)
+  expect(response.body).toContain(`<html lang="${lang}">`)
+  expect(response.body).toMatch(/<main id="main"/)
+  expect(response.body).toContain('href="#main"')
+  expect(response.body).not.toMatch(/<script/i)
+  expect(response.body).not.toMatch(/<style|\sstyle=/i)
+  expect(response.headers['content-security-policy']).toBe(PAGE_CSP)
+  expect(response.headers['referrer-policy']).toBe('no-referrer')
+  expect(response.headers['cache-control']).toBe('no-store')
+  expect(response.headers['x-frame-options']).toBe('DENY')
+}
+
+describe('message catalogues', () => {
+  it('has every English key in Spanish, none extra, and no empty message', () => {
+    expect(Object.keys(es).sort()).toEqual(Object.keys(en).sort())
+    for (const catalogue of [en, es])
+      for (const message of Object.values(catalogue)) expect(message.trim()).not.toBe('')
+  })
+
+  it('uses the same {placeholders} in both languages', () => {
+    const places = (message: string) => (message.match(/\{[a-z_]+\}/g) ?? []).sort()
+    for (const key of Object.keys(en) as Array<keyof typeof en>)
+      expect(places(es[key])).toEqual(places(en[key]))
+  })
+})
+
+describe.each(testTargets())('pages on $name', (target: TestTarget) => {
+  let t: TestApp
+  let browser: PageClient
+  beforeAll(async () => {
+    t = await buildTestApp({ target, env: { PUBLIC_URL: 'https://kitsune.test' } })
+    browser = pageClient(t)
+  })
+  afterAll(async () => t?.close())
+
+  it.each([
+    ['/ui/forgot-password', 200, en['forgot.title']],
+    ['/ui/forgot-password/sent', 200, en['forgot.sent_title']],
+    ['/ui/reset-password?token=abc', 200, en['reset.title']],
+    ['/ui/reset-password', 400, en['link.invalid_title']],
+    ['/ui/reset-password/done', 200, en['reset.done_title']],
+    ['/ui/verify-email?token=abc', 200, en['verify.title']],
+    ['/ui/verify-email', 400, en['link.invalid_title']],
+    ['/ui/verify-email/done', 200, en['verify.done_title']],
+    ['/ui/error', 200, en['error.title']],
+    ['/ui/no-such-page', 404, en['error.not_found_title']],
+    ['/ui/reset-password/nothing/here', 404, en['error.not_found_title']],
+  ])('GET %s renders %i "%s" as a page', async (url, status, title) => {
+    const response = await browser.get(url)
+    expect(response.statusCode).toBe(status)
+    expectPage(response)
+    expect(response.body).toContain(`<h1>${title}</h1>`)
+    expect(response.body).toContain(`<title>${title} – Kitsune</title>`)
+  })
+
+  it('keeps answering the JSON API with problem+json and its allow-nothing CSP', async () => {
+    const response = await t.inject({ method: 'GET', url: '/api/v1/no-such-route' })
+    expect(response.statusCode).toBe(404)
+    expect(response.headers['content-type']).toContain('application/problem+json')
+    expect(response.headers['content-security-policy']).toContain("default-src 'none'")
+    expect(response.headers['content-security-policy']).not.toContain('style-src')
+    const form = await t.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password/forgot',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'email=a%40example.com',
+    })
+    expect(form.statusCode).toBe(415)
+  })
+
+  it('gives a browser a __Host- CSRF cookie, Secure, HttpOnly, SameSite=Lax, Path=/, and keeps it', async () => {
+    const fresh = pageClient(t)
+    const first = await fresh.get('/ui/forgot-password')
+    const setCookie = String(first.headers['set-cookie'])
+    expect(setCookie).toMatch(
+      /^__Host-kitsune-csrf=[A-Za-z0-9_-]{43}; Path=\/; Secure; HttpOnly; SameSite=Lax$/,
+    )
+    const token = fresh.cookie(CSRF_COOKIE)
+    expect(hiddenField(first.body, 'csrf')).toBe(token)
+    const second = await fresh.get('/ui/forgot-password')
+    expect(second.headers['set-cookie']).toBeUndefined()
+    expect(hiddenField(second.body, 'csrf')).toBe(token)
+  })
+
+  it('gives two browsers different CSRF tokens', async () => {
+    const a = pageClient(t)
+    const b = pageClient(t)
+    await a.get('/ui/forgot-password')
+    await b.get('/ui/forgot-password')
+    expect(a.cookie(CSRF_COOKIE)).toBeDefined()
+    expect(a.cookie(CSRF_COOKIE)).not.toBe(b.cookie(CSRF_COOKIE))
+  })
+
+  it('links the stylesheet at a hashed URL served as CSS with a long cache', async () => {
+    const page = await browser.get('/ui/forgot-password')
+    const href = page.body.match(/<link rel="stylesheet" href="([^"]+)"/)?.[1]
+    expect(href).toMatch(/^\/ui\/assets\/kitsune\.[0-9a-f]{12}\.css$/)
+    const css = await t.inject({ method: 'GET', url: href as string })
+    expect(css.statusCode).toBe(200)
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8')
+    expect(css.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect(css.body).toContain(':focus-visible')
+    expect((await t.inject({ method: 'GET', url: '/ui/assets/kitsune.000000000000.css' })).statusCode).toBe(
+      404,
+    )
+  })
+
+  it('speaks Spanish for Accept-Language: es, by q-value, and falls back to English', async () => {
+    const spanish = await browser.get('/ui/forgot-password', {
+      'accept-language': 'fr-CA, es-MX;q=0.8, en;q=0.5',
+    })
+    expectPage(spanish, 'es')
+    expect(spanish.body).toContain(`<h1>${es['forgot.title']}</h1>`)
+    const french = await browser.get('/ui/forgot-password', { 'accept-language': 'fr' })
+    expectPage(french, 'en')
+    const preferEnglish = await browser.get('/ui/forgot-password', { 'accept-language': 'es;q=0.3, en' })
+    expectPage(preferEnglish, 'en')
+  })
+
+  it('lets ui_locales win over Accept-Language and keeps it in the form and links', async () => {
+    const response = await browser.get('/ui/forgot-password?ui_locales=es', { 'accept-language': 'en' })
+    expectPage(response, 'es')
+    expect(response.body).toContain(`<h1>${es['forgot.title']}</h1>`)
+    expect(response.body).toContain('action="/ui/forgot-password?ui_locales=es"')
+    expect(response.body).toContain('href="/ui/sign-in?ui_locales=es"')
+    const english = await browser.get('/ui/forgot-password?ui_locales=de%20en', { 'accept-language': 'es' })
+    expectPage(english, 'en')
+  })
+
+  it('renders the not-found page in Spanish too', async () => {
+    const response = await browser.get('/ui/nowhere', { 'accept-language': 'es' })
+    expect(response.statusCode).toBe(404)
+    expectPage(response, 'es')
+    expect(response.body).toContain(es['error.not_found_title'])
+  })
+
+  it('escapes what the visitor typed when the form comes back with an error', async () => {
+    await browser.get('/ui/forgot-password')
+    const response = await browser.post('/ui/forgot-password', {
+      csrf: browser.cookie(CSRF_COOKIE) ?? '',
+      email: '"><script>alert(1)</script>',
+    })
+    expect(response.statusCode).toBe(422)
+    expectPage(response)
+    expect(response.body).toContain('value="&quot;>&lt;script>alert(1)&lt;/script>"')
+  })
+})
