@@ -79,11 +79,16 @@ describe.each(cliTargets)('kitsune CLI commands on $name', (target) => {
       await database.close()
     }
   }
-  const currentKids = () =>
+  const currentKids = (algorithm: string) =>
     withDatabase(async ({ db }) =>
-      (await db.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).execute()).map(
-        (row) => row.kid,
-      ),
+      (
+        await db
+          .selectFrom('signing_keys')
+          .select('kid')
+          .where('retired_at', 'is', null)
+          .where('algorithm', '=', algorithm)
+          .execute()
+      ).map((row) => row.kid),
     )
 
   beforeAll(async () => {
@@ -140,15 +145,38 @@ describe.each(cliTargets)('kitsune CLI commands on $name', (target) => {
     expect(found).toBeUndefined()
   })
 
-  it('keys rotate exits 0 and makes a new key the only current one', async () => {
-    const before = await currentKids()
-    expect(before).toHaveLength(1)
+  it('keys rotate exits 0 and makes a new key the only current one of each algorithm', async () => {
+    const before = { EdDSA: await currentKids('EdDSA'), RS256: await currentKids('RS256') }
+    expect(before.EdDSA).toHaveLength(1)
+    expect(before.RS256).toHaveLength(1)
     const result = await runCli(['keys', 'rotate'], env)
     expect(result.code).toBe(0)
-    const kid = result.stdout.match(/new signing key (\S+) is current/)?.[1]
-    expect(kid).toBeDefined()
-    expect(kid).not.toBe(before[0])
-    expect(await currentKids()).toEqual([kid])
+    for (const algorithm of ['EdDSA', 'RS256'] as const) {
+      const kid = result.stdout.match(new RegExp(`new signing key (\\S+) is current for ${algorithm};`))?.[1]
+      expect(kid).toBeDefined()
+      expect(kid).not.toBe(before[algorithm][0])
+      expect(await currentKids(algorithm)).toEqual([kid])
+    }
+  })
+
+  it('keys rotate --algorithm RS256 rotates only the RS256 key', async () => {
+    const before = { EdDSA: await currentKids('EdDSA'), RS256: await currentKids('RS256') }
+    const result = await runCli(['keys', 'rotate', '--algorithm', 'RS256'], env)
+    expect(result.code).toBe(0)
+    const kid = result.stdout.match(/new signing key (\S+) is current for RS256;/)?.[1]
+    expect(result.stdout).not.toContain('EdDSA')
+    expect(await currentKids('RS256')).toEqual([kid])
+    expect(kid).not.toBe(before.RS256[0])
+    expect(await currentKids('EdDSA')).toEqual(before.EdDSA)
+  })
+
+  it('keys rotate exits 2 for an algorithm Kitsune does not know, and 1 for HS256', async () => {
+    const unknown = await runCli(['keys', 'rotate', '--algorithm', 'PS256'], env)
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('--algorithm must be one of')
+    const hs = await runCli(['keys', 'rotate', '--algorithm', 'HS256'], env)
+    expect(hs.code).toBe(1)
+    expect(hs.stderr).toContain('JWT_SECRET')
   })
 
   it('audit verify exits 0 on an intact log', async () => {

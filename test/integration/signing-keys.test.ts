@@ -16,6 +16,16 @@ const jwksOf = async (t: TestApp) =>
 
 const kidOf = (token: string) => decodeProtectedHeader(token).kid
 
+/** Rotates the access-token (EdDSA) key only; the RS256 key has tests of its own. */
+const rotateAccessKey = async (t: TestApp) => {
+  const [rotated] = await t.kitsune.services.keys.rotate('EdDSA')
+  if (!rotated) throw new Error('nothing rotated')
+  return rotated
+}
+
+const kidsOf = (jwks: { keys: JWK[] }, alg: string) =>
+  jwks.keys.filter((k) => k.alg === alg).map((k) => k.kid)
+
 const HS256_SECRET = 'an-hs256-shared-secret-of-at-least-32-bytes'
 
 describe.each(testTargets())('signing keys on $name', (target) => {
@@ -59,7 +69,7 @@ describe.each(testTargets())('signing keys on $name', (target) => {
     const oldKid = t.kitsune.services.keys.current().kid
     expect(kidOf(before.access_token)).toBe(oldKid)
 
-    const rotated = await t.kitsune.services.keys.rotate()
+    const rotated = await rotateAccessKey(t)
     expect(rotated).toMatchObject({ retired: 1 })
     expect(rotated.kid).not.toBe(oldKid)
 
@@ -69,7 +79,7 @@ describe.each(testTargets())('signing keys on $name', (target) => {
     expect(await meStatus(t, after.access_token)).toBe(200)
 
     const jwks = await jwksOf(t)
-    expect(jwks.keys.map((k) => k.kid).sort()).toEqual([oldKid, rotated.kid].sort())
+    expect(kidsOf(jwks, 'EdDSA').sort()).toEqual([oldKid, rotated.kid].sort())
     const { issuer, audience } = t.kitsune.config.jwt
     for (const token of [before.access_token, after.access_token]) {
       await expect(jwtVerify(token, createLocalJWKSet(jwks), { issuer, audience })).resolves.toBeTruthy()
@@ -91,7 +101,7 @@ describe.each(testTargets())('signing keys on $name', (target) => {
       // `pglite://memory` gives every instance its own database, so this runs on PostgreSQL only.
       const second = await buildTestApp({ target, provisioned: t.provisioned })
       try {
-        const rotated = await t.kitsune.services.keys.rotate()
+        const rotated = await rotateAccessKey(t)
         expect(second.kitsune.services.keys.current().kid).not.toBe(rotated.kid)
         const { tokens } = await registerAndLogin(t)
         expect(kidOf(tokens.access_token)).toBe(rotated.kid)
@@ -107,7 +117,7 @@ describe.each(testTargets())('signing keys on $name', (target) => {
   it('HS256 keys cannot be rotated through the key ring', async () => {
     const hs = await buildTestApp({ target, env: { JWT_ALGORITHM: 'HS256', JWT_SECRET: HS256_SECRET } })
     try {
-      await expect(hs.kitsune.services.keys.rotate()).rejects.toMatchObject({ code: 'CONFLICT' })
+      await expect(hs.kitsune.services.keys.rotate('HS256')).rejects.toMatchObject({ code: 'CONFLICT' })
     } finally {
       await hs.close()
     }
@@ -124,7 +134,7 @@ describe.each(testTargets())('retired signing keys on $name', (target) => {
 
   it('drop out of the JWKS once every token they signed has expired', async () => {
     const oldKid = t.kitsune.services.keys.current().kid
-    const { kid: newKid } = await t.kitsune.services.keys.rotate()
+    const { kid: newKid } = await rotateAccessKey(t)
     expect((await jwksOf(t)).keys.map((k) => k.kid)).toContain(oldKid)
 
     clock.advance(t.kitsune.config.jwt.accessTokenTtlSeconds + KEY_RELOAD_SECONDS - 1)
@@ -133,7 +143,7 @@ describe.each(testTargets())('retired signing keys on $name', (target) => {
 
     clock.advance(3600)
     await t.kitsune.services.keys.reload()
-    expect((await jwksOf(t)).keys.map((k) => k.kid)).toEqual([newKid])
+    expect(kidsOf(await jwksOf(t), 'EdDSA')).toEqual([newKid])
   })
 })
 
@@ -149,16 +159,18 @@ describe.each(testTargets())('JWT_ALGORITHM variants on $name', (target) => {
       expect(await meStatus(t, tokens.access_token)).toBe(200)
 
       const jwks = await jwksOf(t)
-      expect(jwks.keys).toHaveLength(1)
-      expect(jwks.keys[0]).toMatchObject({
+      // RS256 access tokens share the ID-token key; any other algorithm has its own beside it.
+      expect(jwks.keys.map((k) => k.alg).sort()).toEqual([...new Set([algorithm, 'RS256'])].sort())
+      const published = jwks.keys.find((k) => k.alg === algorithm)
+      expect(published).toMatchObject({
         ...shape,
         alg: algorithm,
         use: 'sig',
         kid: kidOf(tokens.access_token),
       })
-      expect(jwks.keys[0]).not.toHaveProperty('d')
+      expect(published).not.toHaveProperty('d')
       if (algorithm === 'RS256')
-        expect(Buffer.from(jwks.keys[0]?.n ?? '', 'base64url').length).toBeGreaterThanOrEqual(256)
+        expect(Buffer.from(published?.n ?? '', 'base64url').length).toBeGreaterThanOrEqual(256)
       const { issuer, audience } = t.kitsune.config.jwt
       const { payload } = await jwtVerify(tokens.access_token, createLocalJWKSet(jwks), { issuer, audience })
       expect(payload.sub).toBe(user.id)
@@ -167,7 +179,7 @@ describe.each(testTargets())('JWT_ALGORITHM variants on $name', (target) => {
     }
   })
 
-  it('HS256 issues tokens that /users/me accepts, publishes no key, and keeps the secret out of the kid', async () => {
+  it('HS256 issues tokens that /users/me accepts, publishes no HMAC key, and keeps the secret out of the kid', async () => {
     const t = await buildTestApp({ target, env: { JWT_ALGORITHM: 'HS256', JWT_SECRET: HS256_SECRET } })
     try {
       const { tokens } = await registerAndLogin(t)
@@ -175,12 +187,12 @@ describe.each(testTargets())('JWT_ALGORITHM variants on $name', (target) => {
       expect(header).toMatchObject({ alg: 'HS256', typ: 'at+jwt' })
       expect(header.kid).not.toContain(HS256_SECRET.slice(0, 8))
       expect(await meStatus(t, tokens.access_token)).toBe(200)
-      expect(await jwksOf(t)).toEqual({ keys: [] })
+      expect((await jwksOf(t)).keys.map((k) => k.alg)).toEqual(['RS256'])
       const { issuer, audience } = t.kitsune.config.jwt
       const secret = new TextEncoder().encode(HS256_SECRET)
       await expect(jwtVerify(tokens.access_token, secret, { issuer, audience })).resolves.toBeTruthy()
-      const rows = await t.kitsune.database.db.selectFrom('signing_keys').select('kid').execute()
-      expect(rows).toEqual([])
+      const rows = await t.kitsune.database.db.selectFrom('signing_keys').select('algorithm').execute()
+      expect(rows).toEqual([{ algorithm: 'RS256' }])
     } finally {
       await t.close()
     }

@@ -22,7 +22,7 @@ export async function jwksRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
   app.get('/.well-known/jwks.json', {
     schema: {
       tags: ['tokens'],
-      summary: 'Public keys that verify access tokens (RFC 7517)',
+      summary: 'Public keys that verify the tokens Kitsune signs (RFC 7517)',
       response: { 200: Type.Object({ keys: Type.Array(Jwk) }) },
     },
     handler: async (_request, reply) => {
