@@ -66,6 +66,29 @@ export function withClientDefaults(input: ClientMetadataInput): ClientMetadata {
   }
 }
 
+/**
+ * A registered client's metadata with a JSON merge patch applied (null clears an optional URI).
+ * New grant types without new response types get the response types that go with them.
+ */
+export function mergeClientMetadata(current: ClientMetadata, patch: ClientMetadataInput): ClientMetadata {
+  const merged: ClientMetadata = {
+    client_name: current.client_name,
+    redirect_uris: current.redirect_uris,
+    post_logout_redirect_uris: current.post_logout_redirect_uris,
+    grant_types: current.grant_types,
+    response_types: current.response_types,
+    token_endpoint_auth_method: current.token_endpoint_auth_method,
+    scope: current.scope,
+    backchannel_logout_uri: current.backchannel_logout_uri,
+    jwks_uri: current.jwks_uri,
+    first_party: current.first_party,
+    ...Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)),
+  }
+  if (patch.grant_types !== undefined && patch.response_types === undefined)
+    merged.response_types = defaultResponseTypes(merged.grant_types)
+  return merged
+}
+
 /** `code` for a client that redirects (authorization_code), none for one that never does. */
 export function defaultResponseTypes(grantTypes: readonly string[]): string[] {
   return grantTypes.includes('authorization_code') ? ['code'] : []

@@ -3,7 +3,7 @@ import {
   type ClientMetadata,
   type ClientMetadataInput,
   checkClientMetadata,
-  defaultResponseTypes,
+  mergeClientMetadata,
   usesClientSecret,
   withClientDefaults,
 } from '../auth/client-metadata.js'
@@ -176,10 +176,7 @@ export function createOidcClientService(deps: {
       const fields = Object.keys(patch).filter((key) => patch[key as keyof ClientMetadataInput] !== undefined)
       return uow.run(async (repos, tx) => {
         const current = await repos.oidcClients.getForUpdate(clientId)
-        const merged: ClientMetadata = { ...pickMetadata(current), ...definedFields(patch) }
-        if (patch.grant_types !== undefined && patch.response_types === undefined)
-          merged.response_types = defaultResponseTypes(merged.grant_types)
-        const metadata = requireValid(merged)
+        const metadata = requireValid(mergeClientMetadata(current, patch))
         const hadSecret = usesClientSecret(current.token_endpoint_auth_method)
         const needsSecret = usesClientSecret(metadata.token_endpoint_auth_method)
         if (needsSecret && !hadSecret)
@@ -276,25 +273,6 @@ export function createOidcClientService(deps: {
       }
     },
   }
-}
-
-function pickMetadata(client: OidcClientRecord): ClientMetadata {
-  return {
-    client_name: client.client_name,
-    redirect_uris: client.redirect_uris,
-    post_logout_redirect_uris: client.post_logout_redirect_uris,
-    grant_types: client.grant_types,
-    response_types: client.response_types,
-    token_endpoint_auth_method: client.token_endpoint_auth_method,
-    scope: client.scope,
-    backchannel_logout_uri: client.backchannel_logout_uri,
-    jwks_uri: client.jwks_uri,
-    first_party: client.first_party,
-  }
-}
-
-function definedFields(patch: ClientMetadataInput): ClientMetadataInput {
-  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined))
 }
 
 export type OidcClientService = ReturnType<typeof createOidcClientService>

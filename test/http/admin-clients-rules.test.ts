@@ -134,6 +134,42 @@ describe.each(testTargets())('admin OpenID client rules and permissions on $name
     expect(response.json().redirect_uris).toEqual([uri])
   })
 
+  it('documents the secret in the 201 and rotation answers only', async () => {
+    const paths = (await t.inject({ method: 'GET', url: '/openapi.json' })).json().paths
+    const answer = (path: string, method: string, status: string) =>
+      (paths[path] ?? paths[`${path}/`])[method].responses[status].content['application/json'].schema
+    const propertiesOf = (schema: { properties?: object; items?: { properties?: object } }) =>
+      Object.keys(schema.properties ?? {})
+    expect(propertiesOf(answer('/api/v1/admin/clients', 'post', '201'))).toContain('client_secret')
+    expect(propertiesOf(answer('/api/v1/admin/clients/{id}/secret', 'post', '200'))).toContain(
+      'client_secret',
+    )
+    expect(propertiesOf(answer('/api/v1/admin/clients/{id}', 'get', '200'))).not.toContain('client_secret')
+    expect(propertiesOf(answer('/api/v1/admin/clients/{id}', 'patch', '200'))).not.toContain('client_secret')
+    const page = answer('/api/v1/admin/clients', 'get', '200')
+    expect(Object.keys(page.properties.items.items.properties)).not.toContain('client_secret')
+    expect(paths['/api/v1/admin/clients/{id}'].get.responses).toHaveProperty('4XX')
+  })
+
+  it('gives a machine client that gains authorization_code the code response type', async () => {
+    const made = await createAs(admin, { client_name: 'Machine', grant_types: ['client_credentials'] })
+    expect(made.json().response_types).toEqual([])
+    const response = await t.inject({
+      method: 'PATCH',
+      url: `/api/v1/admin/clients/${made.json().client_id}`,
+      headers: admin,
+      payload: {
+        grant_types: ['authorization_code', 'client_credentials'],
+        redirect_uris: WEB.redirect_uris,
+      },
+    })
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toMatchObject({
+      grant_types: ['authorization_code', 'client_credentials'],
+      response_types: ['code'],
+    })
+  })
+
   it('answers 401 without a token and 403 to a user without a clients permission', async () => {
     const anonymous = await t.inject({ method: 'GET', url: '/api/v1/admin/clients' })
     expect(anonymous.statusCode).toBe(401)

@@ -67,7 +67,10 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
         { name: 'auth', description: 'Registration, login, tokens, logout' },
         { name: 'me', description: 'The current user' },
         { name: 'tokens', description: 'Token verification keys' },
-        { name: 'admin', description: 'User, role and audit administration (permission per route)' },
+        {
+          name: 'admin',
+          description: 'Users, roles, OpenID clients and the audit log (permission per route)',
+        },
         { name: 'operations', description: 'Health and documentation' },
       ],
     },
