@@ -52,7 +52,9 @@ input[aria-invalid=true]{border-color:var(--danger);border-width:2px}
 .error-summary:focus{outline:3px solid var(--focus);outline-offset:2px}
 .error-summary ul{margin:0;padding-left:1.125rem}
 .error-summary a{color:var(--danger);font-weight:600}
-.notice{display:flex;gap:.75rem;align-items:flex-start;margin:0 0 1rem}
+.card>:last-child{margin-bottom:0}
+.notice{display:flex;gap:.75rem;align-items:flex-start;margin:0 0 1.25rem}
+.notice p{margin:0;padding-top:.5rem}
 .notice svg{width:2.5rem;height:2.5rem;flex:none}
 .notice-success svg{color:var(--success)}
 .notice-warning svg{color:var(--accent)}

@@ -3,8 +3,9 @@ import type { PageContext } from '../page-context.js'
 import { ButtonLink, Notice, Shell } from './shell.js'
 
 /**
- * A page that only tells something (done, link expired, an error), with at most one way on. The
- * tone adds a status icon; `children` follow the first paragraph.
+ * A page that only tells something (done, link expired, an error): at most one main action (a
+ * button-styled link) and plain links after it. The tone adds a status icon; `children` follow
+ * the first paragraph.
  */
 export function MessagePage(props: {
   page: PageContext
@@ -12,6 +13,7 @@ export function MessagePage(props: {
   body: string
   tone?: 'success' | 'warning'
   action?: { href: string; label: string }
+  links?: ReadonlyArray<{ href: string; label: string }>
   children?: ComponentChildren
 }) {
   return (
@@ -24,9 +26,16 @@ export function MessagePage(props: {
         <p>{props.body}</p>
       )}
       {props.children}
-      {props.action && (
+      {(props.action || props.links) && (
         <div class="actions">
-          <ButtonLink href={props.page.href(props.action.href)}>{props.action.label}</ButtonLink>
+          {props.action && (
+            <ButtonLink href={props.page.href(props.action.href)}>{props.action.label}</ButtonLink>
+          )}
+          {props.links?.map((link) => (
+            <a key={link.href} href={props.page.href(link.href)}>
+              {link.label}
+            </a>
+          ))}
         </div>
       )}
     </Shell>

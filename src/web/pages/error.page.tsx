@@ -23,6 +23,7 @@ function ErrorPage(props: { page: PageContext; title: MessageKey; body: MessageK
       title={page.t(props.title)}
       body={page.t(props.body, props.seconds === undefined ? undefined : { seconds: props.seconds })}
       tone="warning"
+      links={[{ href: '/ui/sign-in', label: page.t('nav.sign_in') }]}
     />
   )
 }

@@ -90,7 +90,7 @@ export function forgotPasswordPage(scope: FastifyInstance, { services, pageOf }:
           title={page.t('forgot.sent_title')}
           body={page.t('forgot.sent_body')}
           tone="success"
-          action={{ href: PATH, label: page.t('nav.new_reset_link') }}
+          links={[{ href: PATH, label: page.t('nav.new_reset_link') }]}
         >
           <p class="muted">{page.t('forgot.sent_hint')}</p>
         </MessagePage>,
