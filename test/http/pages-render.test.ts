@@ -161,3 +161,28 @@ describe.each(testTargets())('pages on $name', (target: TestTarget) => {
     expect(response.body).toContain('value="&quot;>&lt;script>alert(1)&lt;/script>"')
   })
 })
+
+describe.each(testTargets())('pages behind a plain-http PUBLIC_URL on $name', (target: TestTarget) => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await buildTestApp({ target, env: { PUBLIC_URL: 'http://id.example.com' } })
+  })
+  afterAll(async () => t?.close())
+
+  it('drops the __Host- prefix and Secure (a browser would never send them back) and warns once at start', async () => {
+    const browser = pageClient(t)
+    const page = await browser.get('/ui/forgot-password')
+    expect(String(page.headers['set-cookie'])).toMatch(
+      /^kitsune-csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/,
+    )
+    const warnings = t.logs.filter((line) => line.level === 'warn' && String(line.msg).includes('__Host-'))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatchObject({ public_url: 'http://id.example.com' })
+    // The form still works with the unprefixed cookie.
+    const posted = await browser.post('/ui/forgot-password', {
+      csrf: browser.cookie('kitsune-csrf') ?? '',
+      email: 'someone@example.com',
+    })
+    expect(posted.statusCode).toBe(303)
+  })
+})

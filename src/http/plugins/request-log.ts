@@ -7,7 +7,11 @@ export function requestIdFrom(header: string | string[] | undefined, generate: (
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : generate()
 }
 
-/** One JSON line per request: method, route template, status, duration, request and user ids. */
+/**
+ * One JSON line per request: method, route template, status, duration, request and user ids. The
+ * template, never the URL: page links carry single-use tokens in their query string
+ * (`/ui/reset-password?token=…`), which must not reach a log line.
+ */
 export function registerRequestLog(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)

@@ -54,7 +54,8 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   })
 
   // Set once per response from a table built at start (a helmet middleware rebuilt per request cost
-  // as much as the rest of a /health/live answer). The documentation pages replace the CSP with their own.
+  // as much as the rest of a /health/live answer). The documentation pages and the /ui pages
+  // (web/web.plugin.ts) replace the CSP with their own.
   const headers = securityHeaders(config)
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers)
