@@ -44,10 +44,13 @@ export async function webPages(scope: FastifyInstance, kitsune: Kitsune): Promis
     },
   )
 
-  // Double-submit CSRF check on every POST, after the body is parsed and before any handler.
+  // Double-submit CSRF check on every POST, after the body is parsed and before any handler. A
+  // browser that says the form came from another site (Fetch Metadata) is refused even with a
+  // matching token: defence in depth where the cookie cannot carry the __Host- prefix.
   scope.addHook('preHandler', async (request) => {
     if (request.method !== 'POST') return
     const field = (request.body as Record<string, unknown> | undefined)?.[CSRF_FIELD]
+    if (request.headers['sec-fetch-site'] === 'cross-site') throw new CsrfRefused()
     if (!csrfTokensMatch(csrfTokenOf(request, policy), field)) throw new CsrfRefused()
   })
 

@@ -316,6 +316,18 @@ describe.each(testTargets())('page flows on $name', (target: TestTarget) => {
       expect((await me(user.email, user.password)).email_verified).toBe(false)
     })
 
+    it('refuses a form another site sent (Sec-Fetch-Site: cross-site) even with the right token', async () => {
+      const browser = pageClient(t)
+      await browser.get('/ui/forgot-password')
+      const fields = { csrf: csrfOf(browser), email: 'someone@example.com' }
+      expect(
+        (await browser.post('/ui/forgot-password', fields, { 'sec-fetch-site': 'cross-site' })).statusCode,
+      ).toBe(403)
+      expect(
+        (await browser.post('/ui/forgot-password', fields, { 'sec-fetch-site': 'same-origin' })).statusCode,
+      ).toBe(303)
+    })
+
     it('gives a browser refused for lacking a cookie a fresh one, so reloading the form works', async () => {
       const browser = pageClient(t)
       const refused = await browser.post('/ui/forgot-password', { email: 'someone@example.com' })
