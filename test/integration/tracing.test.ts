@@ -62,6 +62,16 @@ describe('tracing with an in-memory span exporter', () => {
     expect(line?.span_id).toMatch(/^[0-9a-f]{16}$/)
   })
 
+  it("keeps a page link's token out of the server span", async () => {
+    const secret = 'page-link-secret-0123456789abcdef0123456789abcdef'
+    exporter.reset()
+    const response = await fetch(`${base}/ui/reset-password?token=${secret}`)
+    expect(response.status).toBe(200)
+    const spans = exporter.getFinishedSpans()
+    expect(spans.some((s) => s.kind === SpanKind.SERVER)).toBe(true)
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(secret)
+  })
+
   it('stays off unless an OTLP endpoint is configured', () => {
     expect(tracingEnabled({})).toBe(false)
     expect(tracingEnabled({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true)
