@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import { normalizeEmail } from '../../lib/email.js'
 import { formBodySchema, pageQuerySchema } from '../form-schema.js'
 import { Field, type FieldErrors, PageForm, SubmitButton } from '../layout/form.js'
-import { MessagePage } from '../layout/message-page.js'
 import { Shell } from '../layout/shell.js'
 import type { PageContext, PageDeps } from '../page-context.js'
 import { sendPage } from '../render.js'
 import { requestContextOf } from '../request-context.js'
+import { messageRoute } from './message.route.js'
 
 const PATH = '/ui/forgot-password'
 const SENT_PATH = '/ui/forgot-password/sent'
@@ -77,24 +77,11 @@ export function forgotPasswordPage(scope: FastifyInstance, { services, pageOf }:
     },
   )
 
-  scope.get(
-    '/forgot-password/sent',
-    { schema: { hide: true, querystring: pageQuerySchema() } },
-    (request, reply) => {
-      const page = pageOf(request, reply)
-      return sendPage(
-        reply,
-        200,
-        <MessagePage
-          page={page}
-          title={page.t('forgot.sent_title')}
-          body={page.t('forgot.sent_body')}
-          tone="success"
-          links={[{ href: PATH, label: page.t('nav.new_reset_link') }]}
-        >
-          <p class="muted">{page.t('forgot.sent_hint')}</p>
-        </MessagePage>,
-      )
-    },
-  )
+  messageRoute(scope, pageOf, '/forgot-password/sent', (page) => ({
+    title: page.t('forgot.sent_title'),
+    body: page.t('forgot.sent_body'),
+    tone: 'success',
+    links: [{ href: PATH, label: page.t('nav.new_reset_link') }],
+    children: <p class="muted">{page.t('forgot.sent_hint')}</p>,
+  }))
 }

@@ -9,6 +9,7 @@ import { Shell } from '../layout/shell.js'
 import type { PageContext, PageDeps } from '../page-context.js'
 import { sendPage } from '../render.js'
 import { requestContextOf } from '../request-context.js'
+import { messageRoute } from './message.route.js'
 
 const PATH = '/ui/reset-password'
 const DONE_PATH = '/ui/reset-password/done'
@@ -141,22 +142,10 @@ export function resetPasswordPage(scope: FastifyInstance, { services, pageOf }: 
     },
   )
 
-  scope.get(
-    '/reset-password/done',
-    { schema: { hide: true, querystring: pageQuerySchema() } },
-    (request, reply) => {
-      const page = pageOf(request, reply)
-      return sendPage(
-        reply,
-        200,
-        <MessagePage
-          page={page}
-          title={page.t('reset.done_title')}
-          body={page.t('reset.done_body')}
-          tone="success"
-          action={{ href: '/ui/sign-in', label: page.t('nav.sign_in') }}
-        />,
-      )
-    },
-  )
+  messageRoute(scope, pageOf, '/reset-password/done', (page) => ({
+    title: page.t('reset.done_title'),
+    body: page.t('reset.done_body'),
+    tone: 'success',
+    action: { href: '/ui/sign-in', label: page.t('nav.sign_in') },
+  }))
 }

@@ -7,6 +7,7 @@ import { Shell } from '../layout/shell.js'
 import type { PageContext, PageDeps } from '../page-context.js'
 import { sendPage } from '../render.js'
 import { requestContextOf } from '../request-context.js'
+import { messageRoute } from './message.route.js'
 
 const PATH = '/ui/verify-email'
 const DONE_PATH = '/ui/verify-email/done'
@@ -78,22 +79,10 @@ export function verifyEmailPage(scope: FastifyInstance, { services, pageOf }: Pa
     },
   )
 
-  scope.get(
-    '/verify-email/done',
-    { schema: { hide: true, querystring: pageQuerySchema() } },
-    (request, reply) => {
-      const page = pageOf(request, reply)
-      return sendPage(
-        reply,
-        200,
-        <MessagePage
-          page={page}
-          title={page.t('verify.done_title')}
-          body={page.t('verify.done_body')}
-          tone="success"
-          action={{ href: '/ui/sign-in', label: page.t('nav.sign_in') }}
-        />,
-      )
-    },
-  )
+  messageRoute(scope, pageOf, '/verify-email/done', (page) => ({
+    title: page.t('verify.done_title'),
+    body: page.t('verify.done_body'),
+    tone: 'success',
+    action: { href: '/ui/sign-in', label: page.t('nav.sign_in') },
+  }))
 }
