@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Permission } from '../../auth/permissions.js'
 import { AppError } from '../../errors/app-error.js'
-import { storableHeaderText } from '../../lib/storable-text.js'
 import type { AuthService } from '../../services/auth.service.js'
 import type { RbacService } from '../../services/rbac.service.js'
-import type { Principal, RequestContext } from '../../services/request-context.js'
+import { type Principal, type RequestContext, requestContextOf } from '../../services/request-context.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -48,18 +47,5 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal
 }
 
-/**
- * Who is asking, for sessions and the audit log. The User-Agent and the client address (taken from
- * X-Forwarded-For behind a trusted proxy) are stored as sent except for characters PostgreSQL
- * cannot store or that have no business in them: those become U+FFFD (see storableHeaderText)
- * rather than failing the request, because a client cannot be asked to correct a header.
- */
-export function contextOf(request: FastifyRequest): RequestContext {
-  const userAgent = request.headers['user-agent']
-  return {
-    ip: typeof request.ip === 'string' ? storableHeaderText(request.ip) : request.ip,
-    // Cut before cleaning, so a surrogate pair split by the cut is cleaned too.
-    userAgent: userAgent ? storableHeaderText(userAgent.slice(0, 512)) : null,
-    requestId: request.id,
-  }
-}
+/** Who is asking, for sessions and the audit log (see requestContextOf). */
+export const contextOf: (request: FastifyRequest) => RequestContext = requestContextOf

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { normalizeEmail } from '../../lib/email.js'
+import { requestContextOf } from '../../services/request-context.js'
 import { formBodySchema, pageQuerySchema } from '../form-schema.js'
 import { Field, type FieldErrors, PageForm, SubmitButton } from '../layout/form.js'
 import { Shell } from '../layout/shell.js'
 import type { PageContext, PageDeps } from '../page-context.js'
 import { sendPage } from '../render.js'
-import { requestContextOf } from '../request-context.js'
 import { messageRoute } from './message.route.js'
 
 const PATH = '/ui/forgot-password'

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
+import { requestContextOf } from '../../services/request-context.js'
 import { formBodySchema, pageQuerySchema, TOKEN_MAX_LENGTH } from '../form-schema.js'
 import { HiddenField, PageForm, SubmitButton } from '../layout/form.js'
 import { MessagePage } from '../layout/message-page.js'
 import { Shell } from '../layout/shell.js'
 import type { PageContext, PageDeps } from '../page-context.js'
 import { sendPage } from '../render.js'
-import { requestContextOf } from '../request-context.js'
 import { messageRoute } from './message.route.js'
 
 const PATH = '/ui/verify-email'
