@@ -1,25 +1,11 @@
-import type { Insertable } from 'kysely'
+import type { Insertable, Selectable } from 'kysely'
 import { sql } from '../db/kysely.js'
 import type { OidcClientsTable } from '../db/schema.js'
 import type { Executor } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
 
-export interface OidcClientRecord {
-  client_id: string
-  client_name: string
-  redirect_uris: string[]
-  post_logout_redirect_uris: string[]
-  grant_types: string[]
-  response_types: string[]
-  token_endpoint_auth_method: string
-  scope: string
-  backchannel_logout_uri: string | null
-  jwks_uri: string | null
-  first_party: boolean
-  created_at: Date
-  updated_at: Date
-  created_by: string | null
-}
+/** A client as read: every column but the sealed secret, which only findWithSealedSecret reads. */
+export type OidcClientRecord = Omit<Selectable<OidcClientsTable>, 'client_secret_enc'>
 
 export type NewOidcClientRow = Insertable<OidcClientsTable>
 

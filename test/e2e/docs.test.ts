@@ -1,35 +1,8 @@
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
-import { systemTool } from '../helpers/system-tools.js'
+import { chromiumBinary, launchChromium, RECORD_CSP_VIOLATIONS } from '../helpers/chromium.js'
 import { pgliteTarget } from '../helpers/test-targets.js'
-
-const chromiumBinary = systemTool('/usr/bin/chromium', 'apt-get install chromium')
-
-// Debian's Chromium, headless, as root (no sandbox), with nothing reaching out to the network.
-// launch() gives every run a fresh temporary profile (user-data-dir) and deletes it on close.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-// Runs in the page before its own scripts: keeps every CSP violation the browser reports.
-const RECORD_CSP_VIOLATIONS = `
-  window.cspViolations = []
-  document.addEventListener('securitypolicyviolation', (event) => {
-    window.cspViolations.push({
-      directive: event.effectiveDirective,
-      source: event.sourceFile + ':' + event.lineNumber + ':' + event.columnNumber,
-      sample: event.sample,
-    })
-  })
-`
 
 describe.skipIf(chromiumBinary.skip)(`/docs in Chromium${chromiumBinary.note}`, () => {
   let t: TestApp
@@ -38,10 +11,9 @@ describe.skipIf(chromiumBinary.skip)(`/docs in Chromium${chromiumBinary.note}`, 
   const errors: string[] = []
 
   beforeAll(async () => {
-    const executablePath = chromiumBinary.require()
     t = await buildTestApp({ target: pgliteTarget })
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' })
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     page = await browser.newPage()
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(`console: ${message.text()}`)

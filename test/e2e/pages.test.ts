@@ -1,39 +1,20 @@
 import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMailer } from '../../src/mail/mailer.js'
 import { en } from '../../src/web/i18n/en.js'
 import { es } from '../../src/web/i18n/es.js'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
+import { chromiumBinary, launchChromium, RECORD_CSP_VIOLATIONS } from '../helpers/chromium.js'
 import { login, registerUser } from '../helpers/factories.js'
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js'
-import { systemTool } from '../helpers/system-tools.js'
 import { pgliteTarget } from '../helpers/test-targets.js'
 
-const chromiumBinary = systemTool('/usr/bin/chromium', 'apt-get install chromium')
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 const AXE_PATH = join(process.cwd(), 'node_modules/axe-core/axe.min.js')
 const SCREENSHOTS = join(process.cwd(), 'test-results/screenshots')
 const WIDTHS = { phone: 360, desktop: 1280 } as const
-
-// Runs in the page before anything else: keeps every CSP violation the browser reports.
-const RECORD_CSP_VIOLATIONS = `
-  window.cspViolations = []
-  document.addEventListener('securitypolicyviolation', (event) => {
-    window.cspViolations.push({ directive: event.effectiveDirective, blocked: event.blockedURI })
-  })
-`
 
 /** The pages to check, by a name for their screenshot; every one is reachable with a GET. */
 const PAGES: Record<string, string> = {
@@ -65,7 +46,6 @@ describe.skipIf(chromiumBinary.skip)(`hosted pages in Chromium${chromiumBinary.n
   let base: string
 
   beforeAll(async () => {
-    const executablePath = chromiumBinary.require()
     smtp = await startSmtpServer()
     const port = await freePort()
     base = `http://127.0.0.1:${port}`
@@ -82,7 +62,7 @@ describe.skipIf(chromiumBinary.skip)(`hosted pages in Chromium${chromiumBinary.n
       kitsune: { mailer },
     })
     await t.app.listen({ port, host: '127.0.0.1' })
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     mkdirSync(SCREENSHOTS, { recursive: true })
   })
   afterAll(async () => {
