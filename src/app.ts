@@ -25,6 +25,8 @@ import { MfaChallenge, OAuthError, TokenPair } from './http/schemas/auth.schemas
 import { Problem } from './http/schemas/common.schemas.js'
 import { SessionList, SessionPublic, UserPublic } from './http/schemas/user.schemas.js'
 import type { Kitsune } from './kitsune.js'
+import { createEngineHolder, oidcEndpoints, registerBackChannelLogout } from './oidc/oidc.plugin.js'
+import { cookiePolicy } from './web/csrf.js'
 import { webPages } from './web/web.plugin.js'
 
 const BODY_LIMIT_BYTES = 64 * 1024
@@ -122,8 +124,14 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
     prefix: '/api/v1/admin/clients',
   })
 
-  // The pages people see, in their own scope: HTML errors, page CSP, form bodies, CSRF.
-  await app.register(async (scope) => webPages(scope, kitsune), { prefix: '/ui' })
+  // The OpenID Provider (its own scope: the engine reads request bodies itself), then the pages
+  // people see, in their own scope: HTML errors, page CSP, form bodies, CSRF.
+  const cookies = cookiePolicy(config.publicUrl)
+  if (cookies.warning) kitsune.logger.warn({ public_url: config.publicUrl }, cookies.warning)
+  const engine = createEngineHolder(kitsune, cookies)
+  registerBackChannelLogout(kitsune, engine)
+  await app.register(async (scope) => oidcEndpoints(scope, kitsune, engine))
+  await app.register(async (scope) => webPages(scope, kitsune, engine, cookies), { prefix: '/ui' })
 
   await app.ready()
   return {

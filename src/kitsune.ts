@@ -17,11 +17,13 @@ import { createAuditService } from './services/audit.service.js'
 import { createAuthService } from './services/auth.service.js'
 import { createAuthStateService } from './services/auth-state.service.js'
 import { createBootstrapService } from './services/bootstrap.service.js'
+import { createBrowserSessionService } from './services/browser-session.service.js'
 import { createEmailFlowsService } from './services/email-flows.service.js'
 import { createHealthService } from './services/health.service.js'
 import { createLoginThrottle } from './services/login-throttle.service.js'
 import { createMfaService } from './services/mfa.service.js'
 import { createOidcClientService } from './services/oidc-client.service.js'
+import { createOidcGrantService } from './services/oidc-grant.service.js'
 import { createRbacService } from './services/rbac.service.js'
 import { createSessionService } from './services/session.service.js'
 import { createSigningKeyService } from './services/signing-key.service.js'
@@ -178,8 +180,17 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       userAdmin: createUserAdminService({ uow, hasher, authState, audit, mfa, clock }),
       userImport: createUserImportService({ uow, audit, clock }),
       clients: createOidcClientService({ uow, secretBox, audit, clock }),
+      oidcGrants: createOidcGrantService({ uow, audit, clock }),
+      browserSessions: createBrowserSessionService({
+        uow,
+        authState,
+        audit,
+        clock,
+        secretKey: config.secretKey,
+      }),
       bootstrap: createBootstrapService({ uow, hasher, authState, audit, clock }),
       keys,
+      authState,
       health: createHealthService({ database, store }),
     }
 
@@ -197,6 +208,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       metrics,
       store: openStore,
       mailer,
+      uow,
       services,
       async close() {
         keys.close()

@@ -68,6 +68,25 @@ export interface Config {
   readonly mfaIssuer: string
   /** Audit entries older than this many days may be pruned (`kitsune audit prune`); undefined keeps all. */
   readonly auditRetentionDays: number | undefined
+  readonly oidc: OidcConfig
+  readonly brand: BrandConfig
+}
+
+export interface OidcConfig {
+  /** RFC 8707 resource indicators clients may ask access tokens for (JWT, audience = resource). */
+  readonly resources: readonly string[]
+  /**
+   * When a client demands a second factor (acr_values) from an account that has none: `enrol` asks
+   * the person to set one up there and then, `refuse` answers the client access_denied.
+   */
+  readonly mfaMissing: 'enrol' | 'refuse'
+}
+
+export interface BrandConfig {
+  readonly name: string
+  readonly logoUrl: string | undefined
+  /** A #rrggbb accent colour. */
+  readonly color: string
 }
 
 /** Every variable Kitsune reads, with its default, as documented in README.md. */
@@ -115,6 +134,11 @@ export const CONFIG_VARIABLES = [
   'METRICS_PORT',
   'MFA_ISSUER',
   'AUDIT_RETENTION_DAYS',
+  'OIDC_RESOURCES',
+  'OIDC_MFA_MISSING',
+  'BRAND_NAME',
+  'BRAND_LOGO_URL',
+  'BRAND_COLOR',
 ] as const
 
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number]

@@ -172,6 +172,21 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
   const logFormatRaw = get('LOG_FORMAT') ?? (options.isTty && !production ? 'pretty' : 'json')
   if (logFormatRaw !== 'json' && logFormatRaw !== 'pretty') problems.push('LOG_FORMAT must be json or pretty')
 
+  const resources = (get('OIDC_RESOURCES') ?? '')
+    .split(',')
+    .map((resource) => resource.trim())
+    .filter(Boolean)
+  for (const resource of resources) {
+    if (!isResourceIndicator(resource))
+      problems.push(`OIDC_RESOURCES entry ${resource} must be an absolute http(s) URI without a fragment`)
+  }
+  const mfaMissing = get('OIDC_MFA_MISSING') ?? 'refuse'
+  if (mfaMissing !== 'enrol' && mfaMissing !== 'refuse')
+    problems.push('OIDC_MFA_MISSING must be enrol or refuse')
+  const brandColor = get('BRAND_COLOR') ?? '#c2410c'
+  if (!/^#[0-9a-fA-F]{6}$/.test(brandColor)) problems.push('BRAND_COLOR must be a colour like #c2410c')
+  const brandLogo = url('BRAND_LOGO_URL', undefined, ['https:', 'http:'], 'an https:// URL of an image')
+
   const config: Config = {
     nodeEnv,
     host,
@@ -213,6 +228,12 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
     mfaIssuer: get('MFA_ISSUER') ?? 'Kitsune',
     auditRetentionDays:
       get('AUDIT_RETENTION_DAYS') === undefined ? undefined : int('AUDIT_RETENTION_DAYS', 0, 1, 36_500),
+    oidc: { resources, mfaMissing: mfaMissing === 'refuse' ? 'refuse' : 'enrol' },
+    brand: {
+      name: get('BRAND_NAME')?.trim() || 'Kitsune',
+      logoUrl: brandLogo,
+      color: brandColor.toLowerCase(),
+    },
   }
   if (problems.length > 0) throw new ConfigError(problems)
   if (secretKey === undefined) secretKey = developmentSecretKey(dataDir)
@@ -303,4 +324,14 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value)
   }
   return value
+}
+
+/** RFC 8707 section 2: an absolute URI without a fragment (Kitsune also wants http or https). */
+function isResourceIndicator(value: string): boolean {
+  try {
+    const parsed = new URL(value)
+    return (parsed.protocol === 'https:' || parsed.protocol === 'http:') && !value.includes('#')
+  } catch {
+    return false
+  }
 }

@@ -50,6 +50,9 @@ export interface SessionsTable {
   user_agent: string | null
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
   revoke_reason: string | null
+  kind: ColumnType<'api' | 'browser', 'api' | 'browser' | undefined, never>
+  amr: ColumnType<string[], string[] | undefined, string[]>
+  auth_time: ColumnType<Date | null, Date | undefined, Date>
 }
 
 export interface RefreshTokensTable {
@@ -122,6 +125,28 @@ export interface MfaRecoveryCodesTable {
 }
 
 /** An OpenID client (RFC 7591 metadata); the secret is sealed with SECRET_KEY (0010-oidc-clients). */
+/** One stored object of the OpenID Provider engine (see migration 0011). */
+export interface OidcPayloadsTable {
+  model: string
+  id: string
+  payload: ColumnType<Record<string, unknown>, string, string>
+  grant_id: string | null
+  uid: string | null
+  user_code: string | null
+  client_id: string | null
+  session_id: string | null
+  user_id: string | null
+  expires_at: Date | null
+  consumed_at: Date | null
+}
+
+export interface OidcConsentsTable {
+  user_id: string
+  client_id: string
+  scopes: string[]
+  granted_at: Date
+}
+
 export interface OidcClientsTable {
   client_id: string
   client_name: string
@@ -155,6 +180,8 @@ export interface Database {
   mfa_totp: MfaTotpTable
   mfa_recovery_codes: MfaRecoveryCodesTable
   oidc_clients: OidcClientsTable
+  oidc_payloads: OidcPayloadsTable
+  oidc_consents: OidcConsentsTable
 }
 
 export type UserRow = Selectable<UsersTable>

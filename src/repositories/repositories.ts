@@ -3,6 +3,7 @@ import { createAuditLogRepository } from './audit-log.repository.js'
 import { createEmailTokenRepository } from './email-token.repository.js'
 import { createMfaRepository } from './mfa.repository.js'
 import { createOidcClientRepository } from './oidc-client.repository.js'
+import { createOidcPayloadRepository } from './oidc-payload.repository.js'
 import { createRefreshTokenRepository } from './refresh-token.repository.js'
 import { createRoleRepository } from './role.repository.js'
 import { createSessionRepository } from './session.repository.js'
@@ -21,6 +22,7 @@ export function createRepositories(executor: Executor) {
     emailTokens: createEmailTokenRepository(executor),
     mfa: createMfaRepository(executor),
     oidcClients: createOidcClientRepository(executor),
+    oidcPayloads: createOidcPayloadRepository(executor),
   }
 }
 

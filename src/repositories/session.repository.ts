@@ -46,6 +46,33 @@ export function createSessionRepository(db: Executor) {
       return result.rows[0]
     },
 
+    /**
+     * Opens a browser session (signed in through the pages: no refresh token, a cookie instead)
+     * if the user exists and is active; false otherwise.
+     */
+    async openBrowser(session: NewSession, amr: readonly string[]): Promise<boolean> {
+      const { id, user_id, created_at, last_used_at, expires_at, ip, user_agent } = session
+      const result = await sql`
+        INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, user_agent, kind, amr, auth_time)
+        SELECT ${id}, id, ${created_at}, ${last_used_at}, ${expires_at}, ${ip}, ${user_agent}, 'browser', ${[...amr]}::text[], ${created_at}
+        FROM users WHERE id = ${user_id} AND is_active`.execute(db)
+      return Number(result.numAffectedRows ?? 0) === 1
+    },
+
+    /** A live browser session of this user signed in again: new auth_time and methods; false if gone. */
+    async reauthenticate(id: string, userId: string, amr: readonly string[], now: Date): Promise<boolean> {
+      const result = await db
+        .updateTable('sessions')
+        .set({ auth_time: now, amr: [...amr], last_used_at: now })
+        .where('id', '=', id)
+        .where('user_id', '=', userId)
+        .where('kind', '=', 'browser')
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    },
+
     async findById(id: string): Promise<SessionRow | undefined> {
       return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
     },

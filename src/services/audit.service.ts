@@ -32,6 +32,10 @@ export const AUDIT_ACTIONS = [
   'client.updated',
   'client.secret_rotated',
   'client.deleted',
+  'oidc.authorized',
+  'oidc.consent_granted',
+  'oidc.consent_revoked',
+  'oidc.token_revoked',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

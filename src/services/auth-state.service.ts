@@ -2,6 +2,7 @@ import type { AccessTokenClaims } from '../auth/access-tokens.js'
 import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
+import type { EndedEngineSession } from '../repositories/oidc-payload.repository.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { UserRecord } from '../repositories/user.repository.js'
 import type { Store } from '../stores/store.js'
@@ -39,7 +40,19 @@ export interface AuthStateService {
     tx: TransactionContext,
     target: { sessionIds?: readonly string[]; userIds?: readonly string[] },
   ): Promise<void>
+  /**
+   * Inside a unit of work that ended sessions, with their cache entries invalidated: ends what
+   * they signed in to through the OpenID Provider (its sessions, the grants made from them, every
+   * token of those grants), and after the commit tells the clients that asked for back-channel
+   * logout. Every path that ends a session calls it (endUserSessions does).
+   */
+  endSignIns(repos: Repositories, tx: TransactionContext, sessionIds: readonly string[]): Promise<void>
+  /** Registers who sends back-channel logout notices for engine sessions that ended. */
+  onSignedOut(listener: SignedOutListener): void
 }
+
+/** Told, after the commit, about the OpenID Provider sessions that ended with Kitsune sessions. */
+export type SignedOutListener = (ended: readonly EndedEngineSession[]) => Promise<void>
 
 const SESSION_REVOKED = 'r'
 const USER_GONE = 'x'
@@ -65,6 +78,7 @@ export function createAuthStateService(deps: {
   const { uow, store, clock, accessTokenTtlSeconds } = deps
   const cacheTtl = deps.cacheTtlSeconds ?? 300
   const markerTtl = accessTokenTtlSeconds + 60
+  const signedOutListeners: SignedOutListener[] = []
 
   const loadSession = async (sid: string, uid: string, cacheable: boolean): Promise<string> => {
     const session = await uow.read.sessions.findById(sid)
@@ -106,6 +120,7 @@ export function createAuthStateService(deps: {
     async endUserSessions(repos, tx, userId, reason, keep) {
       const ended = await repos.sessions.revokeAllForUser(userId, reason, clock.now(), keep)
       await this.invalidate(tx, { sessionIds: ended, userIds: [userId] })
+      await this.endSignIns(repos, tx, ended)
       return ended.length
     },
     async invalidate(tx, { sessionIds = [], userIds = [] }) {
@@ -118,6 +133,16 @@ export function createAuthStateService(deps: {
           ...userIds.map(async (uid) => store.set(userKey(uid), await readUser(uid), cacheTtl)),
         ])
       })
+    },
+    async endSignIns(repos, tx, sessionIds) {
+      const ended = await repos.oidcPayloads.endForSessions(sessionIds)
+      if (ended.length === 0 || signedOutListeners.length === 0) return
+      tx.afterCommit(async () => {
+        for (const listener of signedOutListeners) await listener(ended)
+      })
+    },
+    onSignedOut(listener) {
+      signedOutListeners.push(listener)
     },
   }
 }

@@ -20,6 +20,16 @@ import { type TokenPair, tokenPair } from './token-pair.js'
 
 export const DEFAULT_ROLE = 'user'
 
+/** A browser session opened by the pages' sign-in. */
+export interface BrowserSignIn {
+  sessionId: string
+  userId: string
+  expiresAt: Date
+  authTime: Date
+  /** RFC 8176 methods: pwd, otp. */
+  amr: string[]
+}
+
 /** NIST SP 800-63B 5.1.1.2: Unicode passwords are NFKC-normalised before hashing. */
 export function normalizePassword(password: string): string {
   return password.normalize('NFKC')
@@ -95,6 +105,52 @@ export function createAuthService(deps: {
       input: { email: string; password: string },
       ctx: RequestContext,
     ): Promise<TokenPair | MfaChallenge> {
+      const checked = await this.checkPassword(input, ctx)
+      // The password alone never opens a session for an MFA account: a step-up token instead.
+      if (checked.mfaEnabled) {
+        metrics.login('mfa_required')
+        return deps.mfa.challenge(checked.userId)
+      }
+      const pair = await this.openSession(checked.userId, ctx, 'password')
+      metrics.login('success')
+      return pair
+    },
+
+    /**
+     * The pages' sign-in: the same checks as login() (one code path: throttle, argon2id, the
+     * uniform failure, e-mail verification, rehash, MFA), opening a browser session instead of
+     * issuing tokens.
+     */
+    async signIn(
+      input: { email: string; password: string },
+      ctx: RequestContext,
+      current?: { sessionId: string; userId: string },
+    ): Promise<BrowserSignIn | MfaChallenge> {
+      const checked = await this.checkPassword(input, ctx)
+      if (checked.mfaEnabled) {
+        metrics.login('mfa_required')
+        return deps.mfa.challenge(checked.userId)
+      }
+      const opened = await this.openBrowserSession(checked.userId, ctx, ['pwd'], 'password', current)
+      metrics.login('success')
+      return opened
+    },
+
+    /** Second step of a page sign-in for an MFA account. */
+    async signInMfa(
+      input: { mfa_token: string; code: string },
+      ctx: RequestContext,
+      current?: { sessionId: string; userId: string },
+    ): Promise<BrowserSignIn> {
+      const { userId, method } = await deps.mfa.completeChallenge(input.mfa_token, input.code, ctx)
+      return this.openBrowserSession(userId, ctx, ['pwd', 'otp'], method, current)
+    },
+
+    /** Everything login() checks before it opens a session; throws the uniform failure. */
+    async checkPassword(
+      input: { email: string; password: string },
+      ctx: RequestContext,
+    ): Promise<{ userId: string; mfaEnabled: boolean }> {
       const email = normalizeEmail(input.email)
       const account = email ?? input.email.trim().toLowerCase().slice(0, 254)
       let hadFailures: boolean
@@ -125,14 +181,67 @@ export function createAuthService(deps: {
         const upgraded = await hasher.hash(password)
         await uow.read.users.replaceHash(credentials.id, credentials.password_hash, upgraded)
       }
-      // The password alone never opens a session for an MFA account: a step-up token instead.
-      if (credentials.mfa_enabled) {
-        metrics.login('mfa_required')
-        return deps.mfa.challenge(credentials.id)
-      }
-      const pair = await this.openSession(credentials.id, ctx, 'password')
-      metrics.login('success')
-      return pair
+      return { userId: credentials.id, mfaEnabled: credentials.mfa_enabled }
+    },
+
+    /**
+     * Opens a browser session (the pages' cookie) for a user whose credentials have been checked.
+     * A browser already signed in as this user (signing in again for prompt=login, max_age or a
+     * second factor) keeps its session, with the new sign-in time and methods.
+     */
+    async openBrowserSession(
+      userId: string,
+      ctx: RequestContext,
+      amr: readonly string[],
+      method: string,
+      current?: { sessionId: string; userId: string },
+    ): Promise<BrowserSignIn> {
+      const now = clock.now()
+      const expiresAt = new Date(now.getTime() + refreshTokenTtlSeconds * 1000)
+      return uow.run(async (repos, tx) => {
+        if (
+          current?.userId === userId &&
+          (await repos.sessions.reauthenticate(current.sessionId, userId, amr, now))
+        ) {
+          await audit.record(repos, tx, ctx, {
+            action: 'user.login',
+            actorId: userId,
+            targetType: 'session',
+            targetId: current.sessionId,
+            metadata: { method, browser: true, reauthenticated: true },
+          })
+          const session = await repos.sessions.findById(current.sessionId)
+          return {
+            sessionId: current.sessionId,
+            userId,
+            expiresAt: session?.expires_at ?? expiresAt,
+            authTime: now,
+            amr: [...amr],
+          }
+        }
+        const id = uuidv7()
+        const opened = await repos.sessions.openBrowser(
+          {
+            id,
+            user_id: userId,
+            created_at: now,
+            last_used_at: now,
+            expires_at: expiresAt,
+            ip: ctx.ip,
+            user_agent: ctx.userAgent,
+          },
+          amr,
+        )
+        if (!opened) throw new AppError('INVALID_CREDENTIALS')
+        await audit.record(repos, tx, ctx, {
+          action: 'user.login',
+          actorId: userId,
+          targetType: 'session',
+          targetId: id,
+          metadata: { method, browser: true },
+        })
+        return { sessionId: id, userId, expiresAt, authTime: now, amr: [...amr] }
+      })
     },
 
     /** Audits the failure (never the password) and throws the one uniform error. */

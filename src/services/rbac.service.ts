@@ -94,6 +94,13 @@ export function createRbacService(deps: {
       }
     },
 
+    /** Every permission these roles grant, sorted (the `permissions` claim of OIDC tokens). */
+    async permissionsOf(roles: readonly string[]): Promise<string[]> {
+      if (roles.includes(ADMIN_ROLE)) return [...PERMISSIONS].sort()
+      const grants = await loadGrants()
+      return [...new Set(roles.flatMap((role) => grants[role] ?? []))].sort()
+    },
+
     async list(): Promise<RoleRecord[]> {
       return (await uow.read.roles.list()).map(present)
     },

@@ -74,6 +74,7 @@ export function createSessionService(deps: {
               const owner = await repos.sessions.findById(known.session_id)
               await repos.sessions.revoke(known.session_id, 'refresh_token_reused', now)
               await authState.invalidate(tx, { sessionIds: [known.session_id] })
+              await authState.endSignIns(repos, tx, [known.session_id])
               await audit.record(repos, tx, ctx, {
                 action: 'token.refresh_reused',
                 actorId: owner?.user_id ?? null,
@@ -112,6 +113,7 @@ export function createSessionService(deps: {
           }
         }
         await authState.invalidate(tx, { sessionIds: [...ended] })
+        await authState.endSignIns(repos, tx, [...ended])
         await audit.record(repos, tx, ctx, {
           action: 'user.logout',
           actorId: principal.userId,
@@ -157,6 +159,7 @@ export function createSessionService(deps: {
         )
         if (!revoked) throw new AppError('NOT_FOUND', { detail: 'session not found' })
         await authState.invalidate(tx, { sessionIds: [sessionId] })
+        await authState.endSignIns(repos, tx, [sessionId])
         await audit.record(repos, tx, ctx, {
           action: 'session.revoked',
           actorId: principal.userId,

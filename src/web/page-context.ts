@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Kitsune } from '../kitsune.js'
+import type { OidcEngineHolder } from '../oidc/oidc.plugin.js'
 import { parseCookies } from './cookies.js'
 import { type CookiePolicy, csrfCookie, generateCsrfToken, isCsrfToken } from './csrf.js'
 import { chooseLocale, type Locale, type Translate, translator } from './i18n/i18n.js'
@@ -44,6 +45,19 @@ export function createPageContexts(policy: CookiePolicy): PageContextOf {
   }
 }
 
+/**
+ * A page context for HTML the OpenID Provider engine renders (device entry, sign-out, protocol
+ * errors): the language from `ui_locales` or Accept-Language; those forms carry the engine's own
+ * anti-forgery field, so there is no CSRF token here.
+ */
+export function enginePageContext(
+  uiLocales: string | undefined,
+  acceptLanguage: string | undefined,
+): PageContext {
+  const { locale } = chooseLocale(uiLocales, acceptLanguage)
+  return { locale, t: translator(locale), csrfToken: '', href: (path) => path }
+}
+
 /** The browser's CSRF token from its cookie, when it holds one Kitsune could have issued. */
 export function csrfTokenOf(request: FastifyRequest, policy: CookiePolicy): string | undefined {
   const token = parseCookies(request.headers.cookie).get(policy.csrfCookieName)
@@ -54,4 +68,7 @@ export function csrfTokenOf(request: FastifyRequest, policy: CookiePolicy): stri
 export interface PageDeps {
   readonly services: Kitsune['services']
   readonly pageOf: PageContextOf
+  readonly engine: OidcEngineHolder
+  readonly cookies: CookiePolicy
+  readonly kitsune: Kitsune
 }

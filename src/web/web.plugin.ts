@@ -1,19 +1,20 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kitsune } from '../kitsune.js'
+import type { OidcEngineHolder } from '../oidc/oidc.plugin.js'
 import { ASSETS } from './assets/assets.js'
-import { CSRF_FIELD, cookiePolicy, csrfTokensMatch } from './csrf.js'
+import { pageCspFor } from './csp.js'
+import { type CookiePolicy, CSRF_FIELD, csrfTokensMatch } from './csrf.js'
 import { createPageContexts, csrfTokenOf, type PageDeps } from './page-context.js'
+import { consentPage } from './pages/consent.page.js'
 import { CsrfRefused, errorPage, notFoundPage, pageErrorHandler } from './pages/error.page.js'
 import { forgotPasswordPage } from './pages/forgot-password.page.js'
 import { resetPasswordPage } from './pages/reset-password.page.js'
+import { signInPage } from './pages/sign-in.page.js'
+import { signOutPage } from './pages/sign-out.page.js'
+import { signUpPage } from './pages/sign-up.page.js'
 import { verifyEmailPage } from './pages/verify-email.page.js'
 
-/**
- * The pages' CSP: Kitsune's own stylesheet and images, forms posting back to Kitsune only, no
- * script and no inline style at all, never framed (the API keeps its allow-nothing policy).
- */
-export const PAGE_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+export { PAGE_CSP } from './csp.js'
 
 const ASSET_CACHE = 'public, max-age=31536000, immutable'
 
@@ -21,16 +22,19 @@ const ASSET_CACHE = 'public, max-age=31536000, immutable'
  * The HTML side of Kitsune, registered under the /ui prefix: page CSP, form bodies, the CSRF check
  * on every POST, errors and unknown paths as pages, the stylesheet, then one module per page.
  */
-export async function webPages(scope: FastifyInstance, kitsune: Kitsune): Promise<void> {
-  const policy = cookiePolicy(kitsune.config.publicUrl)
-  if (policy.warning) kitsune.logger.warn({ public_url: kitsune.config.publicUrl }, policy.warning)
+export async function webPages(
+  scope: FastifyInstance,
+  kitsune: Kitsune,
+  engine: OidcEngineHolder,
+  policy: CookiePolicy,
+): Promise<void> {
   const pageOf = createPageContexts(policy)
-  const deps: PageDeps = { services: kitsune.services, pageOf }
+  const deps: PageDeps = { services: kitsune.services, pageOf, engine, cookies: policy, kitsune }
 
   // onSend, not onRequest: a request refused before the scope's own hooks (a rate limit) still
   // gets its error page with the policy that lets the page load its stylesheet.
   scope.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('content-security-policy', PAGE_CSP)
+    reply.header('content-security-policy', pageCspFor(reply))
     return payload
   })
 
@@ -67,4 +71,8 @@ export async function webPages(scope: FastifyInstance, kitsune: Kitsune): Promis
   resetPasswordPage(scope, deps)
   verifyEmailPage(scope, deps)
   errorPage(scope, deps)
+  signInPage(scope, deps)
+  signUpPage(scope, deps)
+  consentPage(scope, deps)
+  signOutPage(scope, deps)
 }

@@ -1,0 +1,114 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider'
+import type { UnitOfWork } from '../db/unit-of-work.js'
+import type { Clock } from '../lib/clock.js'
+import type { Repositories } from '../repositories/repositories.js'
+import type { OidcClientService } from '../services/oidc-client.service.js'
+import type { Store } from '../stores/store.js'
+import { failClosed } from './errors.js'
+
+/**
+ * Models kept in the shared store (Redis, or memory for one instance): an interaction lives for
+ * minutes between two redirects of one sign-in, and losing it only makes that person start again.
+ * Everything else is durable (grants, sessions, refresh tokens, codes…): a code issued by one
+ * instance is redeemed on another, and ending a Kitsune session can end them in one transaction.
+ */
+const STORE_MODELS = new Set(['Interaction'])
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const str = (value: unknown) => (typeof value === 'string' ? value : undefined)
+
+export interface AdapterDeps {
+  readonly uow: UnitOfWork<Repositories>
+  readonly store: Store
+  readonly clients: OidcClientService
+  readonly clock: Clock
+}
+
+/**
+ * oidc-provider's storage interface (docs: "adapter") over Kitsune's database and store. Clients
+ * come from Kitsune's client registry (read-only here: dynamic registration is off).
+ */
+export function createAdapterClass(deps: AdapterDeps): new (model: string) => Adapter {
+  const { uow, store, clients, clock } = deps
+  const payloads = () => uow.read.oidcPayloads
+  const storeKey = (model: string, id: string) => `oidc:${model}:${id}`
+
+  return class KitsuneAdapter implements Adapter {
+    readonly #model: string
+
+    constructor(model: string) {
+      this.#model = model
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      const model = this.#model
+      if (model === 'Client') throw new Error('clients are registered through Kitsune, not the engine')
+      await failClosed(async () => {
+        if (STORE_MODELS.has(model)) {
+          await store.set(storeKey(model, id), JSON.stringify(payload), Math.max(1, Math.ceil(expiresIn)))
+          return
+        }
+        const accountId = str(payload.accountId)
+        const expiresAt = expiresIn ? new Date(clock.now().getTime() + expiresIn * 1000) : null
+        await payloads().upsert(model, id, payload as Record<string, unknown>, expiresAt, {
+          grant_id: str(payload.grantId),
+          uid: str(payload.uid),
+          user_code: str(payload.userCode),
+          client_id: str(payload.clientId),
+          user_id: accountId && UUID.test(accountId) ? accountId : null,
+          // An engine session records the Kitsune session it was signed in with (oidc/provider.ts).
+          session_id:
+            model === 'Session' ? str((payload as { kitsuneSessionId?: unknown }).kitsuneSessionId) : null,
+        })
+      })
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const model = this.#model
+      return failClosed(async () => {
+        if (model === 'Client') return (await clients.findForEngine(id)) as AdapterPayload | undefined
+        if (STORE_MODELS.has(model)) {
+          const raw = await store.get(storeKey(model, id))
+          return raw === undefined ? undefined : (JSON.parse(raw) as AdapterPayload)
+        }
+        return present(await payloads().find(model, id, clock.now()))
+      })
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return failClosed(async () => present(await payloads().findBy(this.#model, 'uid', uid, clock.now())))
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return failClosed(async () =>
+        present(await payloads().findBy(this.#model, 'user_code', userCode, clock.now())),
+      )
+    }
+
+    async consume(id: string): Promise<void> {
+      await failClosed(() => payloads().consume(this.#model, id, clock.now()))
+    }
+
+    async destroy(id: string): Promise<void> {
+      const model = this.#model
+      await failClosed(async () => {
+        if (STORE_MODELS.has(model)) await store.del([storeKey(model, id)])
+        else await payloads().destroy(model, id)
+      })
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await failClosed(() => payloads().revokeByGrantId(grantId))
+    }
+  }
+}
+
+function present(
+  stored: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined,
+): AdapterPayload | undefined {
+  if (!stored) return undefined
+  const payload = stored.payload as AdapterPayload
+  return stored.consumed_at
+    ? { ...payload, consumed: Math.floor(stored.consumed_at.getTime() / 1000) }
+    : payload
+}

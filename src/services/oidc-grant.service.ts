@@ -1,0 +1,83 @@
+import type { UnitOfWork } from '../db/unit-of-work.js'
+import { AppError } from '../errors/app-error.js'
+import type { Clock } from '../lib/clock.js'
+import type { Repositories } from '../repositories/repositories.js'
+import type { AuditService } from './audit.service.js'
+import type { RequestContext } from './request-context.js'
+
+/**
+ * What people grant applications through the OpenID Provider: the link from each grant to the
+ * Kitsune session it was made in (so ending the session ends the grant), and remembered consent
+ * for third-party clients, which the person can revoke.
+ */
+export function createOidcGrantService(deps: {
+  uow: UnitOfWork<Repositories>
+  audit: AuditService
+  clock: Clock
+}) {
+  const { uow, audit, clock } = deps
+  return {
+    /** Ties a grant the engine saved to the Kitsune session it was made in. */
+    async linkGrant(grantId: string, sessionId: string): Promise<void> {
+      await uow.read.oidcPayloads.linkGrant(grantId, sessionId)
+    },
+
+    /** The scopes a person already granted a client, remembered across sessions. */
+    async rememberedScopes(userId: string, clientId: string): Promise<readonly string[]> {
+      return (await uow.read.oidcPayloads.findConsent(userId, clientId)) ?? []
+    },
+
+    /** Records consent given on the consent page (remembered) or implied for a first-party client. */
+    async consentGiven(
+      input: { userId: string; clientId: string; scopes: readonly string[]; remember: boolean },
+      ctx: RequestContext,
+    ): Promise<void> {
+      await uow.run(async (repos, tx) => {
+        if (input.remember)
+          await repos.oidcPayloads.rememberConsent(input.userId, input.clientId, input.scopes, clock.now())
+        await audit.record(repos, tx, ctx, {
+          action: 'oidc.consent_granted',
+          actorId: input.userId,
+          targetType: 'client',
+          targetId: input.clientId,
+          metadata: { scopes: [...input.scopes], remembered: input.remember },
+        })
+      })
+    },
+
+    /** The applications a person consented to, newest first. */
+    async consents(userId: string) {
+      return uow.read.oidcPayloads.listConsents(userId)
+    },
+
+    /** Forgets a consent and ends the person's grants to that client (their tokens die). */
+    async revokeConsent(userId: string, clientId: string, ctx: RequestContext): Promise<void> {
+      await uow.run(async (repos, tx) => {
+        const revoked = await repos.oidcPayloads.revokeConsent(userId, clientId)
+        if (!revoked) throw new AppError('NOT_FOUND', { detail: 'no consent for this application' })
+        await audit.record(repos, tx, ctx, {
+          action: 'oidc.consent_revoked',
+          actorId: userId,
+          targetType: 'client',
+          targetId: clientId,
+        })
+      })
+    },
+
+    /** The clients each session signed in to. */
+    async clientsBySession(sessionIds: readonly string[]): Promise<Map<string, string[]>> {
+      const rows = await uow.read.oidcPayloads.clientsBySession(sessionIds)
+      const bySession = new Map<string, string[]>()
+      for (const row of rows)
+        bySession.set(row.session_id, [...(bySession.get(row.session_id) ?? []), row.client_id])
+      return bySession
+    },
+
+    /** Deletes engine objects that expired a day ago or more, in batches; returns how many. */
+    async purgeExpired(limit = 1000): Promise<number> {
+      return uow.read.oidcPayloads.purgeExpired(new Date(clock.now().getTime() - 86_400_000), limit)
+    },
+  }
+}
+
+export type OidcGrantService = ReturnType<typeof createOidcGrantService>

@@ -1,0 +1,44 @@
+import type { FastifyReply } from 'fastify'
+
+/**
+ * The pages' CSP: Kitsune's own stylesheet and images, forms posting back to Kitsune only, no
+ * script and no inline style at all, never framed (the API keeps its allow-nothing policy).
+ */
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+/**
+ * The page CSP when a form's submission ends in a redirect to an application: browsers apply
+ * form-action to every redirect a form submission follows, so the application's redirect URI
+ * origins (or private-use schemes) are allowed there too, and nothing else.
+ */
+export function pageCspWithFormTargets(targets: readonly string[]): string {
+  if (targets.length === 0) return PAGE_CSP
+  return PAGE_CSP.replace("form-action 'self'", `form-action 'self' ${[...new Set(targets)].join(' ')}`)
+}
+
+/** CSP source expressions for redirect URIs: an origin for http(s), the scheme for private-use URIs. */
+export function formTargetsOf(uris: readonly string[]): string[] {
+  const targets: string[] = []
+  for (const uri of uris) {
+    try {
+      const url = new URL(uri)
+      if (url.protocol === 'https:' || url.protocol === 'http:') targets.push(url.origin)
+      else if (/^[a-z][a-z0-9+.-]*:$/.test(url.protocol)) targets.push(url.protocol)
+    } catch {
+      // not a URI: never registered
+    }
+  }
+  return targets
+}
+
+const formTargets = new WeakMap<FastifyReply, string[]>()
+
+/** Lets this response's forms end in a redirect to these URIs (see pageCspWithFormTargets). */
+export function allowFormTargets(reply: FastifyReply, uris: readonly string[]): void {
+  formTargets.set(reply, [...(formTargets.get(reply) ?? []), ...formTargetsOf(uris)])
+}
+
+export function pageCspFor(reply: FastifyReply): string {
+  return pageCspWithFormTargets(formTargets.get(reply) ?? [])
+}

@@ -1,0 +1,348 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError } from '../../errors/app-error.js'
+import type { BrowserSignIn } from '../../services/auth.service.js'
+import type { BrowserSession } from '../../services/browser-session.service.js'
+import { requestContextOf } from '../../services/request-context.js'
+import { browserSessionCookie, browserSessionCookieOf } from '../browser-cookie.js'
+import { allowFormTargets } from '../csp.js'
+import { formBodySchema, pageQuerySchema } from '../form-schema.js'
+import {
+  finishInteraction,
+  loginResult,
+  type PendingInteraction,
+  pendingInteraction,
+  sessionSatisfies,
+  wantsSecondFactor,
+} from '../interaction.js'
+import { Field, type FieldErrors, HiddenField, PageForm, SubmitButton } from '../layout/form.js'
+import { MessagePage } from '../layout/message-page.js'
+import { Shell } from '../layout/shell.js'
+import type { PageContext, PageDeps } from '../page-context.js'
+import { sendPage } from '../render.js'
+
+export const SIGN_IN = '/ui/sign-in'
+const MFA = '/ui/sign-in/mfa'
+export const SIGNED_IN = '/ui/account'
+const EMAIL_FIELD_MAX = 1024
+const PASSWORD_FIELD_MAX = 4096
+const UID_MAX = 64
+
+interface SignInForm {
+  email?: string
+  password?: string
+  interaction?: string
+}
+
+interface MfaForm {
+  mfa_token?: string
+  code?: string
+  interaction?: string
+}
+
+function SignInPage(props: {
+  page: PageContext
+  interaction?: PendingInteraction
+  email?: string
+  errors?: FieldErrors
+}) {
+  const { page, interaction, errors } = props
+  const signUp = interaction
+    ? `/ui/sign-up?interaction=${encodeURIComponent(interaction.uid)}`
+    : '/ui/sign-up'
+  return (
+    <Shell page={page} title={page.t('sign_in.title')} hasErrors={Boolean(errors?.length)}>
+      {interaction && <p>{page.t('sign_in.for_client', { client: interaction.clientName })}</p>}
+      <PageForm page={page} action={SIGN_IN} errors={errors}>
+        {interaction && <HiddenField name="interaction" value={interaction.uid} />}
+        <Field
+          name="email"
+          type="email"
+          autocomplete="username"
+          label={page.t('sign_in.email_label')}
+          value={props.email}
+          errors={errors}
+        />
+        <Field
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          label={page.t('sign_in.password_label')}
+          errors={errors}
+        />
+        <SubmitButton>{page.t('sign_in.submit')}</SubmitButton>
+      </PageForm>
+      <div class="actions">
+        <a href={page.href('/ui/forgot-password')}>{page.t('sign_in.forgot')}</a>
+        <a href={page.href(signUp)}>{page.t('sign_in.sign_up')}</a>
+      </div>
+    </Shell>
+  )
+}
+
+function MfaPage(props: { page: PageContext; mfaToken: string; interaction?: string; errors?: FieldErrors }) {
+  const { page, errors } = props
+  return (
+    <Shell page={page} title={page.t('mfa.title')} hasErrors={Boolean(errors?.length)}>
+      <p>{page.t('mfa.intro')}</p>
+      <PageForm page={page} action={MFA} errors={errors}>
+        <HiddenField name="mfa_token" value={props.mfaToken} />
+        {props.interaction && <HiddenField name="interaction" value={props.interaction} />}
+        <Field
+          name="code"
+          type="text"
+          autocomplete="one-time-code"
+          label={page.t('mfa.code_label')}
+          hint={page.t('mfa.code_hint')}
+          errors={errors}
+        />
+        <SubmitButton>{page.t('mfa.submit')}</SubmitButton>
+      </PageForm>
+    </Shell>
+  )
+}
+
+function ExpiredInteraction(props: { page: PageContext }) {
+  const { page } = props
+  return (
+    <MessagePage
+      page={page}
+      title={page.t('sign_in.expired_title')}
+      body={page.t('sign_in.expired_body')}
+      tone="warning"
+      action={{ href: SIGN_IN, label: page.t('nav.sign_in') }}
+    />
+  )
+}
+
+function SignedInPage(props: { page: PageContext; session: BrowserSession }) {
+  const { page, session } = props
+  return (
+    <Shell page={page} title={page.t('account.title')}>
+      <p>{page.t('account.signed_in_as', { email: session.user.email })}</p>
+      <PageForm page={page} action="/ui/sign-out">
+        <SubmitButton>{page.t('sign_out.submit')}</SubmitButton>
+      </PageForm>
+    </Shell>
+  )
+}
+
+/**
+ * Sign-in: e-mail and password, then the second factor when the account has one. It runs the
+ * JSON API's login path (services.auth), so throttling, the uniform failure and its timing, e-mail
+ * verification and the audit are the same. Opened by an application (an OpenID interaction), it
+ * hands the engine the result; opened directly, it signs in to Kitsune itself.
+ */
+export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
+  const { services, pageOf, engine, cookies, kitsune } = deps
+
+  const currentSession = (request: FastifyRequest) =>
+    services.browserSessions.resolve(browserSessionCookieOf(request, cookies))
+
+  /** The second-factor step for an account, or the refusal when it has none and one is demanded. */
+  const secondFactor = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    page: PageContext,
+    userId: string,
+    mfaEnabled: boolean,
+    interaction: PendingInteraction,
+  ) => {
+    if (mfaEnabled) {
+      const challenge = await services.mfa.challenge(userId)
+      return sendPage(
+        reply,
+        200,
+        <MfaPage page={page} mfaToken={challenge.mfa_token} interaction={interaction.uid} />,
+      )
+    }
+    allowFormTargets(reply, interaction.redirectUris)
+    return finishInteraction(engine, request, reply, {
+      error: 'access_denied',
+      error_description: 'this application requires a second factor and the account has none set up',
+    })
+  }
+
+  /** After a successful sign-in: the cookie, then back to the application or to the account page. */
+  const signedIn = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    page: PageContext,
+    opened: BrowserSignIn,
+    interaction: PendingInteraction | undefined,
+    user: { mfa_enabled: boolean },
+  ) => {
+    reply.header(
+      'set-cookie',
+      browserSessionCookie(
+        cookies,
+        services.browserSessions.cookieValue(opened.sessionId),
+        opened.expiresAt,
+        kitsune.clock.now(),
+      ),
+    )
+    if (!interaction) return reply.redirect(page.href(SIGNED_IN), 303)
+    if (wantsSecondFactor(interaction) && !opened.amr.includes('otp'))
+      return secondFactor(request, reply, page, opened.userId, user.mfa_enabled, interaction)
+    allowFormTargets(reply, interaction.redirectUris)
+    return finishInteraction(engine, request, reply, loginResult(opened))
+  }
+
+  scope.get<{ Querystring: { interaction?: string } }>(
+    '/sign-in',
+    { schema: { hide: true, querystring: pageQuerySchema({ interaction: UID_MAX }) } },
+    async (request, reply) => {
+      const page = pageOf(request, reply)
+      const uid = request.query.interaction
+      const interaction = uid ? await pendingInteraction(engine, request, reply, uid) : undefined
+      if (uid && !interaction) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
+      const session = await currentSession(request)
+      if (!interaction) {
+        if (session) return reply.redirect(page.href(SIGNED_IN), 303)
+        return sendPage(reply, 200, <SignInPage page={page} />)
+      }
+      if (interaction.prompt === 'consent')
+        return reply.redirect(
+          page.href(`/ui/consent?interaction=${encodeURIComponent(interaction.uid)}`),
+          303,
+        )
+      if (session && sessionSatisfies(interaction, session)) {
+        allowFormTargets(reply, interaction.redirectUris)
+        return finishInteraction(engine, request, reply, loginResult({ ...session, userId: session.user.id }))
+      }
+      // Signed in with a password alone, and the application wants a second factor: just that step.
+      if (
+        session &&
+        wantsSecondFactor(interaction) &&
+        !session.amr.includes('otp') &&
+        sessionSatisfies(
+          { ...interaction, params: { ...interaction.params, acr_values: '' }, reasons: [] },
+          session,
+        )
+      )
+        return secondFactor(request, reply, page, session.user.id, session.user.mfa_enabled, interaction)
+      const hint =
+        typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined
+      return sendPage(
+        reply,
+        200,
+        <SignInPage page={page} interaction={interaction} email={hint ?? session?.user.email} />,
+      )
+    },
+  )
+
+  scope.post<{ Body: SignInForm }>(
+    '/sign-in',
+    {
+      config: { rateLimit: 'login' },
+      schema: {
+        hide: true,
+        querystring: pageQuerySchema(),
+        body: formBodySchema({ email: EMAIL_FIELD_MAX, password: PASSWORD_FIELD_MAX, interaction: UID_MAX }),
+      },
+    },
+    async (request, reply) => {
+      const page = pageOf(request, reply)
+      const form = request.body
+      const uid = form.interaction
+      const interaction = uid ? await pendingInteraction(engine, request, reply, uid) : undefined
+      if (uid && !interaction) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
+      const email = (form.email ?? '').trim()
+      const errors: Array<{ field: string; message: string }> = []
+      if (!email) errors.push({ field: 'email', message: page.t('sign_in.error_email_missing') })
+      if (!form.password)
+        errors.push({ field: 'password', message: page.t('sign_in.error_password_missing') })
+      const again = (status: number, problems: FieldErrors) =>
+        sendPage(
+          reply,
+          status,
+          <SignInPage page={page} interaction={interaction} email={email} errors={problems} />,
+        )
+      if (errors.length > 0) return again(422, errors)
+      const current = await currentSession(request)
+      const ctx = requestContextOf(request)
+      let outcome: Awaited<ReturnType<typeof services.auth.signIn>>
+      try {
+        outcome = await services.auth.signIn(
+          { email, password: form.password ?? '' },
+          ctx,
+          current ? { sessionId: current.sessionId, userId: current.user.id } : undefined,
+        )
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error
+        if (error.code === 'INVALID_CREDENTIALS')
+          return again(401, [{ field: 'email', message: page.t('sign_in.error_invalid') }])
+        if (error.code === 'EMAIL_NOT_VERIFIED')
+          return again(403, [{ field: 'email', message: page.t('sign_in.error_unverified') }])
+        throw error
+      }
+      if ('mfa_required' in outcome)
+        return sendPage(
+          reply,
+          200,
+          <MfaPage page={page} mfaToken={outcome.mfa_token} interaction={interaction?.uid} />,
+        )
+      // A different person signing in on this browser ends the previous person's session.
+      if (current && current.user.id !== outcome.userId)
+        await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
+      return signedIn(request, reply, page, outcome, interaction, { mfa_enabled: false })
+    },
+  )
+
+  scope.post<{ Body: MfaForm }>(
+    '/sign-in/mfa',
+    {
+      config: { rateLimit: 'mfa' },
+      schema: {
+        hide: true,
+        querystring: pageQuerySchema(),
+        body: formBodySchema({ mfa_token: 256, code: 64, interaction: UID_MAX }),
+      },
+    },
+    async (request, reply) => {
+      const page = pageOf(request, reply)
+      const form = request.body
+      const uid = form.interaction
+      const interaction = uid ? await pendingInteraction(engine, request, reply, uid) : undefined
+      if (uid && !interaction) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
+      const mfaToken = form.mfa_token ?? ''
+      const code = (form.code ?? '').replace(/\s+/g, '')
+      if (!mfaToken) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
+      const again = (status: number, message: string) =>
+        sendPage(
+          reply,
+          status,
+          <MfaPage page={page} mfaToken={mfaToken} interaction={uid} errors={[{ field: 'code', message }]} />,
+        )
+      if (!code) return again(422, page.t('mfa.error_missing'))
+      const current = await currentSession(request)
+      const ctx = requestContextOf(request)
+      let opened: BrowserSignIn
+      try {
+        opened = await services.auth.signInMfa(
+          { mfa_token: mfaToken, code },
+          ctx,
+          current ? { sessionId: current.sessionId, userId: current.user.id } : undefined,
+        )
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error
+        if (error.code === 'INVALID_MFA_CODE') return again(401, page.t('mfa.error_invalid'))
+        throw error
+      }
+      if (current && current.user.id !== opened.userId)
+        await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
+      return signedIn(request, reply, page, opened, interaction, { mfa_enabled: true })
+    },
+  )
+
+  // Where a direct sign-in lands until the account console takes this path over.
+  scope.get(
+    '/account',
+    { schema: { hide: true, querystring: pageQuerySchema() } },
+    async (request, reply) => {
+      const page = pageOf(request, reply)
+      const session = await currentSession(request)
+      if (!session) return reply.redirect(page.href(SIGN_IN), 303)
+      return sendPage(reply, 200, <SignedInPage page={page} session={session} />)
+    },
+  )
+}
