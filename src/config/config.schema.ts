@@ -80,6 +80,8 @@ export interface OidcConfig {
    * the person to set one up there and then, `refuse` answers the client access_denied.
    */
   readonly mfaMissing: 'enrol' | 'refuse'
+  /** Let the engine's outgoing requests (back-channel logout, client JWKS) reach private addresses. */
+  readonly allowPrivateUris: boolean
 }
 
 export interface BrandConfig {
@@ -136,6 +138,7 @@ export const CONFIG_VARIABLES = [
   'AUDIT_RETENTION_DAYS',
   'OIDC_RESOURCES',
   'OIDC_MFA_MISSING',
+  'OIDC_ALLOW_PRIVATE_URIS',
   'BRAND_NAME',
   'BRAND_LOGO_URL',
   'BRAND_COLOR',

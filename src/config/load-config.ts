@@ -228,7 +228,11 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
     mfaIssuer: get('MFA_ISSUER') ?? 'Kitsune',
     auditRetentionDays:
       get('AUDIT_RETENTION_DAYS') === undefined ? undefined : int('AUDIT_RETENTION_DAYS', 0, 1, 36_500),
-    oidc: { resources, mfaMissing: mfaMissing === 'refuse' ? 'refuse' : 'enrol' },
+    oidc: {
+      resources,
+      mfaMissing: mfaMissing === 'enrol' ? 'enrol' : 'refuse',
+      allowPrivateUris: bool('OIDC_ALLOW_PRIVATE_URIS', false),
+    },
     brand: {
       name: get('BRAND_NAME')?.trim() || 'Kitsune',
       logoUrl: brandLogo,

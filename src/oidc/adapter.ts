@@ -66,7 +66,14 @@ export function createAdapterClass(deps: AdapterDeps): new (model: string) => Ad
     async find(id: string): Promise<AdapterPayload | undefined> {
       const model = this.#model
       return failClosed(async () => {
-        if (model === 'Client') return (await clients.findForEngine(id)) as AdapterPayload | undefined
+        if (model === 'Client') {
+          const client = await clients.findForEngine(id)
+          if (!client) return undefined
+          // Logout tokens name the session (sid), as Kitsune's ID tokens always do.
+          return (
+            client.backchannel_logout_uri ? { ...client, backchannel_logout_session_required: true } : client
+          ) as AdapterPayload
+        }
         if (STORE_MODELS.has(model)) {
           const raw = await store.get(storeKey(model, id))
           return raw === undefined ? undefined : (JSON.parse(raw) as AdapterPayload)

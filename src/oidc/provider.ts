@@ -244,6 +244,12 @@ export function createEngine(kitsune: Kitsune, cookies: CookiePolicy): OidcEngin
         }
       })
     },
+    // The engine refuses to reach loopback, private and link-local addresses (back-channel logout,
+    // client key sets); OIDC_ALLOW_PRIVATE_URIS=true lifts that for development and tests.
+    fetch: (url, options) => {
+      if (config.oidc.allowPrivateUris) delete (options as { dispatcher?: unknown }).dispatcher
+      return globalThis.fetch(url, options)
+    },
     discovery: {
       ui_locales_supported: ['en', 'es'],
       claims_locales_supported: ['en', 'es'],
