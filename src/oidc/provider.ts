@@ -57,8 +57,10 @@ export const REAUTHENTICATE_REASONS = new Set([
 export const MFA_REQUIRED_REASON = 'mfa_required'
 
 function policy() {
-  const { base, Check } = interactionPolicy
+  const { base, Check, Prompt } = interactionPolicy
   const prompts = base()
+  // prompt=select_account: the person confirms the signed-in account or signs in with another.
+  prompts.add(new Prompt({ name: 'select_account', requestable: true }), 0)
   // acr_values (or the client's default_acr_values) naming the MFA level make a session signed in
   // with a password alone sign in again with a second factor.
   prompts.get('login')?.checks.add(

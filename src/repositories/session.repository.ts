@@ -14,7 +14,7 @@ export interface NewSession {
 
 export type SessionPublic = Pick<
   SessionRow,
-  'id' | 'created_at' | 'last_used_at' | 'expires_at' | 'ip' | 'user_agent'
+  'id' | 'created_at' | 'last_used_at' | 'expires_at' | 'ip' | 'user_agent' | 'kind'
 >
 
 export function createSessionRepository(db: Executor) {
@@ -81,7 +81,7 @@ export function createSessionRepository(db: Executor) {
     async listLiveByUser(userId: string, now: Date): Promise<SessionPublic[]> {
       return db
         .selectFrom('sessions')
-        .select(['id', 'created_at', 'last_used_at', 'expires_at', 'ip', 'user_agent'])
+        .select(['id', 'created_at', 'last_used_at', 'expires_at', 'ip', 'user_agent', 'kind'])
         .where('user_id', '=', userId)
         .where('revoked_at', 'is', null)
         .where('expires_at', '>', now)

@@ -64,15 +64,6 @@ export function createOidcGrantService(deps: {
       })
     },
 
-    /** The clients each session signed in to. */
-    async clientsBySession(sessionIds: readonly string[]): Promise<Map<string, string[]>> {
-      const rows = await uow.read.oidcPayloads.clientsBySession(sessionIds)
-      const bySession = new Map<string, string[]>()
-      for (const row of rows)
-        bySession.set(row.session_id, [...(bySession.get(row.session_id) ?? []), row.client_id])
-      return bySession
-    },
-
     /** Deletes engine objects that expired a day ago or more, in batches; returns how many. */
     async purgeExpired(limit = 1000): Promise<number> {
       return uow.read.oidcPayloads.purgeExpired(new Date(clock.now().getTime() - 86_400_000), limit)

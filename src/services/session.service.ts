@@ -22,6 +22,8 @@ export interface SessionView {
   ip: string | null
   user_agent: string | null
   current: boolean
+  kind: 'api' | 'browser'
+  applications: Array<{ client_id: string; client_name: string }>
 }
 
 type RefreshOutcome = { reused: { sessionId: string; userId: string | undefined } }
@@ -143,9 +145,22 @@ export function createSessionService(deps: {
       })
     },
 
+    /** The caller's live sessions, each with the OpenID clients it signed in to. */
     async list(principal: Principal): Promise<SessionView[]> {
       const sessions = await uow.read.sessions.listLiveByUser(principal.userId, clock.now())
-      return sessions.map((session) => ({ ...session, current: session.id === principal.sessionId }))
+      const signedIn = await uow.read.oidcPayloads.clientsBySession(sessions.map((session) => session.id))
+      const names = new Map(
+        (await Promise.all([...new Set(signedIn.map((row) => row.client_id))].map((id) => uow.read.oidcClients.findById(id))))
+          .filter((client) => client !== undefined)
+          .map((client) => [client.client_id, client.client_name]),
+      )
+      return sessions.map((session) => ({
+        ...session,
+        current: session.id === principal.sessionId,
+        applications: signedIn
+          .filter((row) => row.session_id === session.id && names.has(row.client_id))
+          .map((row) => ({ client_id: row.client_id, client_name: names.get(row.client_id) ?? row.client_id })),
+      }))
     },
 
     /** Ends one of the caller's own sessions; another user's session id is NOT_FOUND. */

@@ -108,6 +108,8 @@ export function loginResult(session: {
   amr: readonly string[]
 }): InteractionResults {
   return {
+    // Answers prompt=select_account too: the person chose this account by signing in with it.
+    select_account: {},
     login: {
       accountId: session.userId,
       amr: [...session.amr],

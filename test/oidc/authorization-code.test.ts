@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { registerUser } from '../helpers/factories.js'
+import { bearer, login, registerUser } from '../helpers/factories.js'
 import {
   browser,
   createClient,
@@ -63,6 +63,30 @@ describe.each(testTargets())('authorization code + PKCE with a real relying part
 
     const info = await oidc.fetchUserInfo(config, tokens.access_token, user.id)
     expect(info).toMatchObject({ sub: user.id, email: user.email, email_verified: false, roles: ['user'] })
+
+    // One identity, one session: the page sign-in is a Kitsune session, listed with the application.
+    const api = await login(t, user)
+    const listed = await t.inject({ method: 'GET', url: '/api/v1/users/me/sessions', headers: bearer(api.access_token) })
+    const browserSession = listed.json().items.find((s: { kind: string }) => s.kind === 'browser')
+    expect(browserSession.applications).toEqual([{ client_id: clientId, client_name: 'Test app' }])
+
+    // prompt=select_account: the signed-in person confirms the account, and the code comes back.
+    const verifier2 = oidc.randomPKCECodeVerifier()
+    const choose = await b.open(
+      oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid',
+        prompt: 'select_account',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier2),
+        code_challenge_method: 'S256',
+      }).href,
+    )
+    expect(choose.html).toContain(`Continue as ${user.email}`)
+    const chosen = await b.submit(choose, '/ui/sign-in/select', { choice: 'continue' })
+    const again = await oidc.authorizationCodeGrant(config, new URL(chosen.redirectedTo as string), {
+      pkceCodeVerifier: verifier2,
+    })
+    expect(again.claims()?.sid).toBe(claims?.sid)
 
     expect(tokens.refresh_token).toBeTruthy()
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token as string)

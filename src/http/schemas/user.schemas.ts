@@ -39,6 +39,13 @@ export const SessionPublic = Type.Object(
     ip: Type.Union([Type.String(), Type.Null()]),
     user_agent: Type.Union([Type.String(), Type.Null()]),
     current: Type.Boolean(),
+    kind: Type.Union([Type.Literal('api'), Type.Literal('browser')], {
+      description: 'api: opened by POST /auth/login (tokens); browser: signed in through the pages',
+    }),
+    applications: Type.Array(
+      Type.Object({ client_id: Type.String(), client_name: Type.String() }),
+      { description: 'The OpenID clients this session signed in to' },
+    ),
   },
   { $id: 'SessionPublic' },
 )

@@ -146,6 +146,10 @@ export const en = {
     'The request from the application was not valid. Go back to the application and try again; if this keeps happening, tell its administrator the details below.',
   'oidc_error.code': 'Error',
   'oidc_error.description': 'Details',
+  'select_account.title': 'Choose an account',
+  'select_account.body': 'Which account do you want to use with {client}?',
+  'select_account.continue_as': 'Continue as {email}',
+  'select_account.other': 'Use another account',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

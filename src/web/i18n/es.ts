@@ -152,4 +152,8 @@ export const es: Readonly<Record<MessageKey, string>> = {
     'La solicitud de la aplicación no era válida. Vuelve a la aplicación e inténtalo de nuevo; si vuelve a ocurrir, comunica los detalles siguientes a su administrador.',
   'oidc_error.code': 'Error',
   'oidc_error.description': 'Detalles',
+  'select_account.title': 'Elige una cuenta',
+  'select_account.body': '¿Qué cuenta quieres usar con {client}?',
+  'select_account.continue_as': 'Continuar como {email}',
+  'select_account.other': 'Usar otra cuenta',
 }

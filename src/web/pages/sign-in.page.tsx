@@ -22,6 +22,7 @@ import { sendPage } from '../render.js'
 
 export const SIGN_IN = '/ui/sign-in'
 const MFA = '/ui/sign-in/mfa'
+const SELECT = '/ui/sign-in/select'
 export const SIGNED_IN = '/ui/account'
 const EMAIL_FIELD_MAX = 1024
 const PASSWORD_FIELD_MAX = 4096
@@ -97,6 +98,31 @@ function MfaPage(props: { page: PageContext; mfaToken: string; interaction?: str
         />
         <SubmitButton>{page.t('mfa.submit')}</SubmitButton>
       </PageForm>
+    </Shell>
+  )
+}
+
+function SelectAccountPage(props: { page: PageContext; interaction: PendingInteraction; email: string }) {
+  const { page, interaction } = props
+  return (
+    <Shell page={page} title={page.t('select_account.title')}>
+      <p>{page.t('select_account.body', { client: interaction.clientName })}</p>
+      <div class="actions">
+        <PageForm page={page} action={SELECT}>
+          <HiddenField name="interaction" value={interaction.uid} />
+          <HiddenField name="choice" value="continue" />
+          <button class="button" type="submit">
+            {page.t('select_account.continue_as', { email: props.email })}
+          </button>
+        </PageForm>
+        <PageForm page={page} action={SELECT}>
+          <HiddenField name="interaction" value={interaction.uid} />
+          <HiddenField name="choice" value="other" />
+          <button class="button secondary" type="submit">
+            {page.t('select_account.other')}
+          </button>
+        </PageForm>
+      </div>
     </Shell>
   )
 }
@@ -204,6 +230,12 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         return reply.redirect(
           page.href(`/ui/consent?interaction=${encodeURIComponent(interaction.uid)}`),
           303,
+        )
+      if (interaction.prompt === 'select_account' && session)
+        return sendPage(
+          reply,
+          200,
+          <SelectAccountPage page={page} interaction={interaction} email={session.user.email} />,
         )
       if (session && sessionSatisfies(interaction, session)) {
         allowFormTargets(reply, interaction.redirectUris)
@@ -331,6 +363,30 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       if (current && current.user.id !== opened.userId)
         await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
       return signedIn(request, reply, page, opened, interaction, { mfa_enabled: true })
+    },
+  )
+
+  scope.post<{ Body: { interaction?: string; choice?: string } }>(
+    '/sign-in/select',
+    {
+      schema: {
+        hide: true,
+        querystring: pageQuerySchema(),
+        body: formBodySchema({ interaction: UID_MAX, choice: 16 }),
+      },
+    },
+    async (request, reply) => {
+      const page = pageOf(request, reply)
+      const interaction = await pendingInteraction(engine, request, reply, request.body.interaction)
+      if (!interaction) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
+      const session = await currentSession(request)
+      if (request.body.choice === 'continue' && session) {
+        if (wantsSecondFactor(interaction) && !session.amr.includes('otp'))
+          return secondFactor(request, reply, page, session.user.id, session.user.mfa_enabled, interaction)
+        allowFormTargets(reply, interaction.redirectUris)
+        return finishInteraction(engine, request, reply, loginResult({ ...session, userId: session.user.id }))
+      }
+      return sendPage(reply, 200, <SignInPage page={page} interaction={interaction} />)
     },
   )
 
