@@ -183,8 +183,8 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
   const mfaMissing = get('OIDC_MFA_MISSING') ?? 'refuse'
   if (mfaMissing !== 'enrol' && mfaMissing !== 'refuse')
     problems.push('OIDC_MFA_MISSING must be enrol or refuse')
-  const brandColor = get('BRAND_COLOR') ?? '#c2410c'
-  if (!/^#[0-9a-fA-F]{6}$/.test(brandColor)) problems.push('BRAND_COLOR must be a colour like #c2410c')
+  const brandColor = get('BRAND_COLOR') ?? '#b43c0a'
+  if (!/^#[0-9a-fA-F]{6}$/.test(brandColor)) problems.push('BRAND_COLOR must be a colour like #b43c0a')
   const brandLogo = url('BRAND_LOGO_URL', undefined, ['https:', 'http:'], 'an https:// URL of an image')
 
   const config: Config = {

@@ -2,7 +2,8 @@ import type { KoaContextWithOIDC } from 'oidc-provider'
 import type { VNode } from 'preact'
 import { render } from 'preact-render-to-string'
 import type { Kitsune } from '../kitsune.js'
-import { formTargetsOf, PAGE_CSP, pageCspWithFormTargets } from '../web/csp.js'
+import { brandOf, type PageBrand } from '../web/assets/assets.js'
+import { formTargetsOf, logoOrigins, pageCspWithFormTargets } from '../web/csp.js'
 import { MessagePage } from '../web/layout/message-page.js'
 import { ButtonLink, Notice, Shell } from '../web/layout/shell.js'
 import { enginePageContext } from '../web/page-context.js'
@@ -19,19 +20,6 @@ export interface EngineViews {
   error(ctx: Ctx, out: { error: string; error_description?: string }, error: unknown): Promise<void>
 }
 
-function pageFor(ctx: Ctx) {
-  const params = ctx.oidc?.params as { ui_locales?: unknown } | undefined
-  const locales = typeof params?.ui_locales === 'string' ? params.ui_locales : undefined
-  return enginePageContext(locales, ctx.get('accept-language') || undefined)
-}
-
-function send(ctx: Ctx, page: VNode, csp = PAGE_CSP): void {
-  ctx.type = 'html'
-  ctx.set('content-security-policy', csp)
-  ctx.set('cache-control', 'no-store')
-  ctx.body = `<!doctype html>${render(page)}`
-}
-
 /** The engine's anti-forgery value from the form it built (its value is base64url: safe to read back). */
 function xsrfOf(ctx: Ctx, form: string): string {
   const state = (ctx.oidc?.session as { state?: { secret?: string } } | undefined)?.state
@@ -43,7 +31,23 @@ const clientNameOf = (client: unknown) => {
   return c?.clientName || c?.clientId || ''
 }
 
-export function engineViews(_kitsune: Kitsune): EngineViews {
+export function engineViews(kitsune: Kitsune): EngineViews {
+  const brand: PageBrand = brandOf(kitsune.config.brand)
+  const imageOrigins = logoOrigins(brand.logoUrl)
+
+  const pageFor = (ctx: Ctx) => {
+    const params = ctx.oidc?.params as { ui_locales?: unknown } | undefined
+    const locales = typeof params?.ui_locales === 'string' ? params.ui_locales : undefined
+    return enginePageContext(locales, ctx.get('accept-language') || undefined, brand)
+  }
+
+  const send = (ctx: Ctx, page: VNode, csp = pageCspWithFormTargets([], imageOrigins)): void => {
+    ctx.type = 'html'
+    ctx.set('content-security-policy', csp)
+    ctx.set('cache-control', 'no-store')
+    ctx.body = `<!doctype html>${render(page)}`
+  }
+
   return {
     async deviceInput(ctx, form, out) {
       const page = pageFor(ctx)
@@ -80,7 +84,9 @@ export function engineViews(_kitsune: Kitsune): EngineViews {
                 aria-invalid={failed ? 'true' : undefined}
               />
             </div>
-            <button type="submit">{page.t('device.submit')}</button>
+            <button class="button" type="submit">
+              {page.t('device.submit')}
+            </button>
           </form>
         </Shell>,
       )
@@ -100,13 +106,15 @@ export function engineViews(_kitsune: Kitsune): EngineViews {
               <input type="hidden" name="xsrf" value={xsrf} />
               <input type="hidden" name="user_code" value={userCode} />
               <input type="hidden" name="confirm" value="yes" />
-              <button type="submit">{page.t('device.confirm_submit')}</button>
+              <button class="button" type="submit">
+                {page.t('device.confirm_submit')}
+              </button>
             </form>
             <form method="post" action={action}>
               <input type="hidden" name="xsrf" value={xsrf} />
               <input type="hidden" name="user_code" value={userCode} />
               <input type="hidden" name="abort" value="yes" />
-              <button type="submit" class="secondary">
+              <button class="button secondary" type="submit">
                 {page.t('device.abort')}
               </button>
             </form>
@@ -143,17 +151,19 @@ export function engineViews(_kitsune: Kitsune): EngineViews {
             <form method="post" action={action}>
               <input type="hidden" name="xsrf" value={xsrf} />
               <input type="hidden" name="logout" value="yes" />
-              <button type="submit">{page.t('sign_out.submit')}</button>
+              <button class="button" type="submit">
+                {page.t('sign_out.submit')}
+              </button>
             </form>
             <form method="post" action={action}>
               <input type="hidden" name="xsrf" value={xsrf} />
-              <button type="submit" class="secondary">
+              <button class="button secondary" type="submit">
                 {page.t('sign_out.stay')}
               </button>
             </form>
           </div>
         </Shell>,
-        pageCspWithFormTargets(targets),
+        pageCspWithFormTargets(targets, imageOrigins),
       )
     },
 

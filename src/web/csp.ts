@@ -12,9 +12,26 @@ export const PAGE_CSP =
  * form-action to every redirect a form submission follows, so the application's redirect URI
  * origins (or private-use schemes) are allowed there too, and nothing else.
  */
-export function pageCspWithFormTargets(targets: readonly string[]): string {
-  if (targets.length === 0) return PAGE_CSP
-  return PAGE_CSP.replace("form-action 'self'", `form-action 'self' ${[...new Set(targets)].join(' ')}`)
+export function pageCspWithFormTargets(
+  targets: readonly string[],
+  imageOrigins: readonly string[] = [],
+): string {
+  let csp = PAGE_CSP
+  if (targets.length > 0)
+    csp = csp.replace("form-action 'self'", `form-action 'self' ${[...new Set(targets)].join(' ')}`)
+  if (imageOrigins.length > 0)
+    csp = csp.replace("img-src 'self' data:", `img-src 'self' data: ${imageOrigins.join(' ')}`)
+  return csp
+}
+
+/** The origin of BRAND_LOGO_URL, which the pages' CSP must allow images from. */
+export function logoOrigins(logoUrl: string | undefined): string[] {
+  if (!logoUrl) return []
+  try {
+    return [new URL(logoUrl).origin]
+  } catch {
+    return []
+  }
 }
 
 /** CSP source expressions for redirect URIs: an origin for http(s), the scheme for private-use URIs. */
@@ -39,6 +56,6 @@ export function allowFormTargets(reply: FastifyReply, uris: readonly string[]): 
   formTargets.set(reply, [...(formTargets.get(reply) ?? []), ...formTargetsOf(uris)])
 }
 
-export function pageCspFor(reply: FastifyReply): string {
-  return pageCspWithFormTargets(formTargets.get(reply) ?? [])
+export function pageCspFor(reply: FastifyReply, imageOrigins: readonly string[] = []): string {
+  return pageCspWithFormTargets(formTargets.get(reply) ?? [], imageOrigins)
 }

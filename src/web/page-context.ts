@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Kitsune } from '../kitsune.js'
 import type { OidcEngineHolder } from '../oidc/oidc.plugin.js'
+import { DEFAULT_BRAND, type PageBrand } from './assets/assets.js'
 import { parseCookies } from './cookies.js'
 import { type CookiePolicy, csrfCookie, generateCsrfToken, isCsrfToken } from './csrf.js'
 import { chooseLocale, type Locale, type Translate, translator } from './i18n/i18n.js'
@@ -13,6 +14,8 @@ export interface PageContext {
   readonly csrfToken: string
   /** A path under /ui/, keeping `?ui_locales=` when the URL chose the language. */
   href(path: string): string
+  /** BRAND_NAME, BRAND_LOGO_URL and the stylesheet with BRAND_COLOR. */
+  readonly brand: PageBrand
 }
 
 export type PageContextOf = (request: FastifyRequest, reply: FastifyReply) => PageContext
@@ -21,7 +24,7 @@ export type PageContextOf = (request: FastifyRequest, reply: FastifyReply) => Pa
  * Builds a request's page context once (handlers, the error page and the not-found page share it).
  * A browser without a valid CSRF cookie gets a new one with this response.
  */
-export function createPageContexts(policy: CookiePolicy): PageContextOf {
+export function createPageContexts(policy: CookiePolicy, brand: PageBrand = DEFAULT_BRAND): PageContextOf {
   const built = new WeakMap<FastifyRequest, PageContext>()
   return (request, reply) => {
     const existing = built.get(request)
@@ -39,6 +42,7 @@ export function createPageContexts(policy: CookiePolicy): PageContextOf {
       t: translator(locale),
       csrfToken,
       href: (path) => (fromQuery ? `${path}${path.includes('?') ? '&' : '?'}ui_locales=${locale}` : path),
+      brand,
     }
     built.set(request, context)
     return context
@@ -53,9 +57,10 @@ export function createPageContexts(policy: CookiePolicy): PageContextOf {
 export function enginePageContext(
   uiLocales: string | undefined,
   acceptLanguage: string | undefined,
+  brand: PageBrand = DEFAULT_BRAND,
 ): PageContext {
   const { locale } = chooseLocale(uiLocales, acceptLanguage)
-  return { locale, t: translator(locale), csrfToken: '', href: (path) => path }
+  return { locale, t: translator(locale), csrfToken: '', href: (path) => path, brand }
 }
 
 /** The browser's CSRF token from its cookie, when it holds one Kitsune could have issued. */

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kitsune } from '../kitsune.js'
 import type { OidcEngineHolder } from '../oidc/oidc.plugin.js'
-import { ASSETS } from './assets/assets.js'
-import { pageCspFor } from './csp.js'
+import { brandOf } from './assets/assets.js'
+import { logoOrigins, pageCspFor } from './csp.js'
 import { type CookiePolicy, CSRF_FIELD, csrfTokensMatch } from './csrf.js'
 import { createPageContexts, csrfTokenOf, type PageDeps } from './page-context.js'
 import { consentPage } from './pages/consent.page.js'
@@ -28,13 +28,15 @@ export async function webPages(
   engine: OidcEngineHolder,
   policy: CookiePolicy,
 ): Promise<void> {
-  const pageOf = createPageContexts(policy)
+  const brand = brandOf(kitsune.config.brand)
+  const imageOrigins = logoOrigins(brand.logoUrl)
+  const pageOf = createPageContexts(policy, brand)
   const deps: PageDeps = { services: kitsune.services, pageOf, engine, cookies: policy, kitsune }
 
   // onSend, not onRequest: a request refused before the scope's own hooks (a rate limit) still
   // gets its error page with the policy that lets the page load its stylesheet.
   scope.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('content-security-policy', pageCspFor(reply))
+    reply.header('content-security-policy', pageCspFor(reply, imageOrigins))
     return payload
   })
 
@@ -61,7 +63,7 @@ export async function webPages(
   scope.setErrorHandler(pageErrorHandler(pageOf))
   scope.setNotFoundHandler(notFoundPage(pageOf))
 
-  for (const asset of ASSETS) {
+  for (const asset of [brand.stylesheet]) {
     scope.get(asset.path.slice('/ui'.length), { schema: { hide: true } }, (_request, reply) =>
       reply.type(asset.contentType).header('cache-control', ASSET_CACHE).send(asset.body),
     )

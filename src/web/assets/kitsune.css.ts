@@ -58,5 +58,16 @@ input[aria-invalid=true]{border-color:var(--danger);border-width:2px}
 .notice svg{width:2.5rem;height:2.5rem;flex:none}
 .notice-success svg{color:var(--success)}
 .notice-warning svg{color:var(--accent)}
+.brand-logo{height:2rem;width:auto;max-width:10rem}
+.button.secondary{color:var(--ink);background:var(--card);border:2px solid var(--line)}
+.button.secondary:hover{background:var(--page);color:var(--ink)}
+.actions form{width:100%;margin:0}
+.actions form .button{width:100%}
+.code{font:700 1.5rem/1.2 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;letter-spacing:.12em;text-align:center;padding:.75rem;background:var(--page);border:1px solid var(--line);border-radius:8px}
+.scopes{padding-left:1.25rem;margin:0 0 1rem}
+.scopes li{margin:.25rem 0}
+.details{display:grid;grid-template-columns:auto 1fr;gap:.25rem .75rem;margin:1rem 0 0;font-size:.9375rem;overflow-wrap:anywhere}
+.details dt{font-weight:600;color:var(--muted)}
+.details dd{margin:0}
 .site-footer{text-align:center;color:var(--muted);font-size:.875rem;padding:0 1rem 1.5rem}
 `

@@ -1,8 +1,5 @@
 import type { ComponentChildren } from 'preact'
-import { STYLESHEET } from '../assets/assets.js'
 import type { PageContext } from '../page-context.js'
-
-export const BRAND_NAME = 'Kitsune'
 
 /** Kitsune's mark: a fox's head drawn from a few shapes, decoration next to the brand name. */
 function BrandMark() {
@@ -29,7 +26,7 @@ export function Shell(props: {
   children: ComponentChildren
 }) {
   const { page, title } = props
-  const documentTitle = `${props.hasErrors ? `${page.t('layout.error_prefix')}: ` : ''}${title} – ${BRAND_NAME}`
+  const documentTitle = `${props.hasErrors ? `${page.t('layout.error_prefix')}: ` : ''}${title} – ${page.brand.name}`
   return (
     <html lang={page.locale}>
       <head>
@@ -38,7 +35,7 @@ export function Shell(props: {
         <meta name="referrer" content="no-referrer" />
         <meta name="robots" content="noindex, nofollow" />
         <title>{documentTitle}</title>
-        <link rel="stylesheet" href={STYLESHEET.path} />
+        <link rel="stylesheet" href={page.brand.stylesheet.path} />
       </head>
       <body>
         <a class="skip-link" href="#main">
@@ -46,8 +43,8 @@ export function Shell(props: {
         </a>
         <header class="site-header">
           <span class="brand">
-            <BrandMark />
-            {BRAND_NAME}
+            {page.brand.logoUrl ? <img class="brand-logo" src={page.brand.logoUrl} alt="" /> : <BrandMark />}
+            {page.brand.name}
           </span>
         </header>
         <main id="main" tabindex={-1}>
