@@ -150,7 +150,11 @@ export function createSessionService(deps: {
       const sessions = await uow.read.sessions.listLiveByUser(principal.userId, clock.now())
       const signedIn = await uow.read.oidcPayloads.clientsBySession(sessions.map((session) => session.id))
       const names = new Map(
-        (await Promise.all([...new Set(signedIn.map((row) => row.client_id))].map((id) => uow.read.oidcClients.findById(id))))
+        (
+          await Promise.all(
+            [...new Set(signedIn.map((row) => row.client_id))].map((id) => uow.read.oidcClients.findById(id)),
+          )
+        )
           .filter((client) => client !== undefined)
           .map((client) => [client.client_id, client.client_name]),
       )
@@ -159,7 +163,10 @@ export function createSessionService(deps: {
         current: session.id === principal.sessionId,
         applications: signedIn
           .filter((row) => row.session_id === session.id && names.has(row.client_id))
-          .map((row) => ({ client_id: row.client_id, client_name: names.get(row.client_id) ?? row.client_id })),
+          .map((row) => ({
+            client_id: row.client_id,
+            client_name: names.get(row.client_id) ?? row.client_id,
+          })),
       }))
     },
 

@@ -42,10 +42,9 @@ export const SessionPublic = Type.Object(
     kind: Type.Union([Type.Literal('api'), Type.Literal('browser')], {
       description: 'api: opened by POST /auth/login (tokens); browser: signed in through the pages',
     }),
-    applications: Type.Array(
-      Type.Object({ client_id: Type.String(), client_name: Type.String() }),
-      { description: 'The OpenID clients this session signed in to' },
-    ),
+    applications: Type.Array(Type.Object({ client_id: Type.String(), client_name: Type.String() }), {
+      description: 'The OpenID clients this session signed in to',
+    }),
   },
   { $id: 'SessionPublic' },
 )
