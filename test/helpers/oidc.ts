@@ -1,6 +1,9 @@
 import { createServer } from 'node:net'
 import * as oidc from 'openid-client'
 import type { ClientMetadataInput } from '../../src/auth/client-metadata.js'
+import type { KitsuneOptions } from '../../src/kitsune.js'
+import type { Clock } from '../../src/lib/clock.js'
+import type { Mailer, MailMessage } from '../../src/mail/mailer.js'
 import { buildTestApp, type TestApp } from './build-test-app.js'
 import type { ProvisionedTarget, TestTarget } from './test-targets.js'
 
@@ -157,4 +160,105 @@ export async function signInThroughPages(
   if (!page.redirectedTo)
     throw new Error(`no redirect to the client: ${page.status} ${page.url}\n${page.html.slice(0, 3000)}`)
   return new URL(page.redirectedTo)
+}
+
+/** Like startOidcServer, with Kitsune's clock and service options (a mailer) chosen by the test. */
+export async function startOidcServerWith(
+  target: TestTarget,
+  options: {
+    env?: Record<string, string>
+    clock?: Clock
+    kitsune?: Omit<KitsuneOptions, 'clock' | 'logger'>
+  } = {},
+): Promise<OidcTestServer> {
+  const port = await freePort()
+  const issuer = `http://localhost:${port}`
+  const t = await buildTestApp({
+    target,
+    env: { PUBLIC_URL: issuer, ...options.env },
+    clock: options.clock,
+    kitsune: options.kitsune,
+  })
+  await t.app.listen({ port, host: '127.0.0.1' })
+  return Object.assign(t, { issuer })
+}
+
+/**
+ * Real time plus an offset the test moves forward. Kitsune's TOTP checks follow it (so a test can
+ * step past a used code), while the protocol engine, which reads Date.now, stays close to it.
+ */
+export function offsetClock(): Clock & { advance(seconds: number): void } {
+  let offsetMs = 0
+  return {
+    now: () => new Date(Date.now() + offsetMs),
+    advance(seconds) {
+      offsetMs += seconds * 1000
+    },
+  }
+}
+
+/** A mailer that keeps every message in memory (tests read the links they carry). */
+export function memoryMailer(): Mailer & { readonly messages: MailMessage[] } {
+  const messages: MailMessage[] = []
+  const pending = new Set<Promise<void>>()
+  return {
+    kind: 'log',
+    messages,
+    send(message) {
+      messages.push(message)
+    },
+    defer(task) {
+      const run = task()
+        .catch(() => {})
+        .finally(() => pending.delete(run))
+      pending.add(run)
+    },
+    async idle() {
+      while (pending.size > 0) await Promise.all([...pending])
+    },
+    async close() {
+      await this.idle()
+    },
+  }
+}
+
+export interface PendingAuthorization {
+  readonly url: URL
+  readonly verifier: string
+  readonly state: string
+}
+
+/** An authorization request with PKCE (S256) and state, built by openid-client. */
+export async function startAuthorization(
+  config: oidc.Configuration,
+  parameters: Record<string, string>,
+): Promise<PendingAuthorization> {
+  const verifier = oidc.randomPKCECodeVerifier()
+  const state = oidc.randomState()
+  const url = oidc.buildAuthorizationUrl(config, {
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...parameters,
+  })
+  return { url, verifier, state }
+}
+
+/** Redeems the code of a callback URL for the authorization it answers. */
+export function redeemCode(config: oidc.Configuration, callback: URL, pending: PendingAuthorization) {
+  return oidc.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: pending.verifier,
+    expectedState: pending.state,
+  })
+}
+
+/** How many objects of a model the engine holds for a client (codes, tokens, grants, sessions…). */
+export async function storedCount(t: TestApp, model: string, clientId: string): Promise<number> {
+  const rows = await t.kitsune.database.db
+    .selectFrom('oidc_payloads')
+    .select('id')
+    .where('model', '=', model)
+    .where('client_id', '=', clientId)
+    .execute()
+  return rows.length
 }
