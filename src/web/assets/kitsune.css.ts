@@ -69,5 +69,8 @@ input[aria-invalid=true]{border-color:var(--danger);border-width:2px}
 .details{display:grid;grid-template-columns:auto 1fr;gap:.25rem .75rem;margin:1rem 0 0;font-size:.9375rem;overflow-wrap:anywhere}
 .details dt{font-weight:600;color:var(--muted)}
 .details dd{margin:0}
+.qr{display:block;margin:0 auto 1rem;width:200px;height:200px;background:#fff}
+.recovery-codes{columns:2;list-style:none;padding:0;margin:0 0 1.25rem;font-size:1.0625rem}
+.recovery-codes li{margin:.25rem 0}
 .site-footer{text-align:center;color:var(--muted);font-size:.875rem;padding:0 1rem 1.5rem}
 `

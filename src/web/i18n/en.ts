@@ -150,6 +150,16 @@ export const en = {
   'select_account.body': 'Which account do you want to use with {client}?',
   'select_account.continue_as': 'Continue as {email}',
   'select_account.other': 'Use another account',
+  'enrol.title': 'Set up two-step verification',
+  'enrol.intro':
+    'This application asks for a second step when you sign in. Scan this QR code with an authenticator app (such as Aegis, Google Authenticator or 1Password), then enter the 6-digit code it shows.',
+  'enrol.qr_alt': 'QR code for your authenticator app',
+  'enrol.manual': 'Cannot scan it? Enter this key in the app instead:',
+  'enrol.submit': 'Turn on two-step verification',
+  'enrol.codes_title': 'Save your recovery codes',
+  'enrol.codes_intro':
+    'Each code signs you in once if you lose your authenticator. Store them somewhere safe: they are shown only now.',
+  'enrol.continue': 'I have saved them: continue',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

@@ -156,4 +156,14 @@ export const es: Readonly<Record<MessageKey, string>> = {
   'select_account.body': '¿Qué cuenta quieres usar con {client}?',
   'select_account.continue_as': 'Continuar como {email}',
   'select_account.other': 'Usar otra cuenta',
+  'enrol.title': 'Activa la verificación en dos pasos',
+  'enrol.intro':
+    'Esta aplicación pide un segundo paso al iniciar sesión. Escanea este código QR con una aplicación de autenticación (como Aegis, Google Authenticator o 1Password) y escribe el código de 6 dígitos que muestre.',
+  'enrol.qr_alt': 'Código QR para tu aplicación de autenticación',
+  'enrol.manual': '¿No puedes escanearlo? Escribe esta clave en la aplicación:',
+  'enrol.submit': 'Activar la verificación en dos pasos',
+  'enrol.codes_title': 'Guarda tus códigos de recuperación',
+  'enrol.codes_intro':
+    'Cada código te permite iniciar sesión una vez si pierdes tu autenticador. Guárdalos en un lugar seguro: solo se muestran ahora.',
+  'enrol.continue': 'Ya los he guardado: continuar',
 }

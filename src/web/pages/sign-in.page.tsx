@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import type { BrowserSignIn } from '../../services/auth.service.js'
 import type { BrowserSession } from '../../services/browser-session.service.js'
-import { requestContextOf } from '../../services/request-context.js'
+import { type Principal, requestContextOf } from '../../services/request-context.js'
 import { browserSessionCookie, browserSessionCookieOf } from '../browser-cookie.js'
 import { allowFormTargets } from '../csp.js'
 import { formBodySchema, pageQuerySchema } from '../form-schema.js'
@@ -23,6 +23,8 @@ import { sendPage } from '../render.js'
 export const SIGN_IN = '/ui/sign-in'
 const MFA = '/ui/sign-in/mfa'
 const SELECT = '/ui/sign-in/select'
+const ENROL = '/ui/sign-in/enrol'
+const CONTINUE = '/ui/sign-in/continue'
 export const SIGNED_IN = '/ui/account'
 const EMAIL_FIELD_MAX = 1024
 const PASSWORD_FIELD_MAX = 4096
@@ -127,6 +129,57 @@ function SelectAccountPage(props: { page: PageContext; interaction: PendingInter
   )
 }
 
+function EnrolPage(props: {
+  page: PageContext
+  interaction: string
+  secret: string
+  qrSvg: string
+  errors?: FieldErrors
+}) {
+  const { page, errors } = props
+  const qr = `data:image/svg+xml;base64,${Buffer.from(props.qrSvg).toString('base64')}`
+  return (
+    <Shell page={page} title={page.t('enrol.title')} hasErrors={Boolean(errors?.length)}>
+      <p>{page.t('enrol.intro')}</p>
+      <img class="qr" src={qr} alt={page.t('enrol.qr_alt')} width={200} height={200} />
+      <p>{page.t('enrol.manual')}</p>
+      <p class="code">{props.secret.replace(/(.{4})/g, '$1 ').trim()}</p>
+      <PageForm page={page} action={ENROL} errors={errors}>
+        <HiddenField name="interaction" value={props.interaction} />
+        <Field
+          name="code"
+          type="text"
+          autocomplete="one-time-code"
+          label={page.t('mfa.code_label')}
+          hint={page.t('mfa.code_hint')}
+          errors={errors}
+        />
+        <SubmitButton>{page.t('enrol.submit')}</SubmitButton>
+      </PageForm>
+    </Shell>
+  )
+}
+
+function RecoveryCodesPage(props: { page: PageContext; interaction: string; codes: readonly string[] }) {
+  const { page } = props
+  return (
+    <Shell page={page} title={page.t('enrol.codes_title')}>
+      <p>{page.t('enrol.codes_intro')}</p>
+      <ul class="recovery-codes">
+        {props.codes.map((code) => (
+          <li key={code}>
+            <code>{code}</code>
+          </li>
+        ))}
+      </ul>
+      <PageForm page={page} action={CONTINUE}>
+        <HiddenField name="interaction" value={props.interaction} />
+        <SubmitButton>{page.t('enrol.continue')}</SubmitButton>
+      </PageForm>
+    </Shell>
+  )
+}
+
 function ExpiredInteraction(props: { page: PageContext }) {
   const { page } = props
   return (
@@ -158,6 +211,11 @@ function SignedInPage(props: { page: PageContext; session: BrowserSession }) {
  * verification and the audit are the same. Opened by an application (an OpenID interaction), it
  * hands the engine the result; opened directly, it signs in to Kitsune itself.
  */
+/** The MFA service acts for a principal; a page acts for the browser's signed-in person. */
+function browserPrincipal(userId: string, sessionId = ''): Principal {
+  return { userId, sessionId, roles: [], tokenExpiresAt: 0 }
+}
+
 export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
   const { services, pageOf, engine, cookies, kitsune } = deps
 
@@ -179,6 +237,20 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         reply,
         200,
         <MfaPage page={page} mfaToken={challenge.mfa_token} interaction={interaction.uid} />,
+      )
+    }
+    // OIDC_MFA_MISSING=enrol: the person sets up an authenticator app here and then goes on.
+    if (kitsune.config.oidc.mfaMissing === 'enrol') {
+      const enrolment = await services.mfa.beginEnrolment(browserPrincipal(userId))
+      return sendPage(
+        reply,
+        200,
+        <EnrolPage
+          page={page}
+          interaction={interaction.uid}
+          secret={enrolment.secret}
+          qrSvg={enrolment.qr_svg}
+        />,
       )
     }
     allowFormTargets(reply, interaction.redirectUris)
@@ -387,6 +459,74 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         return finishInteraction(engine, request, reply, loginResult({ ...session, userId: session.user.id }))
       }
       return sendPage(reply, 200, <SignInPage page={page} interaction={interaction} />)
+    },
+  )
+
+  scope.post<{ Body: { interaction?: string; code?: string } }>(
+    '/sign-in/enrol',
+    {
+      config: { rateLimit: 'mfa' },
+      schema: {
+        hide: true,
+        querystring: pageQuerySchema(),
+        body: formBodySchema({ interaction: UID_MAX, code: 64 }),
+      },
+    },
+    async (request, reply) => {
+      const page = pageOf(request, reply)
+      const interaction = await pendingInteraction(engine, request, reply, request.body.interaction)
+      const session = await currentSession(request)
+      if (!interaction || !session || kitsune.config.oidc.mfaMissing !== 'enrol')
+        return sendPage(reply, 400, <ExpiredInteraction page={page} />)
+      const principal = browserPrincipal(session.user.id, session.sessionId)
+      const code = (request.body.code ?? '').replace(/\s+/g, '')
+      const ctx = requestContextOf(request)
+      let codes: string[]
+      try {
+        if (!code) throw new AppError('INVALID_MFA_CODE')
+        codes = (await services.mfa.confirmEnrolment(principal, code, ctx)).recovery_codes
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'INVALID_MFA_CODE') throw error
+        // A fresh secret each time: the page never echoes one back from a form.
+        const enrolment = await services.mfa.beginEnrolment(principal)
+        return sendPage(
+          reply,
+          422,
+          <EnrolPage
+            page={page}
+            interaction={interaction.uid}
+            secret={enrolment.secret}
+            qrSvg={enrolment.qr_svg}
+            errors={[{ field: 'code', message: page.t(code ? 'mfa.error_invalid' : 'mfa.error_missing') }]}
+          />,
+        )
+      }
+      // The factor was just proven: this browser's session now counts as signed in with it.
+      await services.auth.openBrowserSession(session.user.id, ctx, ['pwd', 'otp'], 'totp_enrolment', {
+        sessionId: session.sessionId,
+        userId: session.user.id,
+      })
+      return sendPage(
+        reply,
+        200,
+        <RecoveryCodesPage page={page} interaction={interaction.uid} codes={codes} />,
+      )
+    },
+  )
+
+  scope.post<{ Body: { interaction?: string } }>(
+    '/sign-in/continue',
+    {
+      schema: { hide: true, querystring: pageQuerySchema(), body: formBodySchema({ interaction: UID_MAX }) },
+    },
+    async (request, reply) => {
+      const page = pageOf(request, reply)
+      const interaction = await pendingInteraction(engine, request, reply, request.body.interaction)
+      const session = await currentSession(request)
+      if (!interaction || !session || !sessionSatisfies({ ...interaction, reasons: [] }, session))
+        return sendPage(reply, 400, <ExpiredInteraction page={page} />)
+      allowFormTargets(reply, interaction.redirectUris)
+      return finishInteraction(engine, request, reply, loginResult({ ...session, userId: session.user.id }))
     },
   )
 
