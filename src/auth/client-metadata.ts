@@ -1,4 +1,5 @@
 import type { FieldError } from '../errors/app-error.js'
+import { isPermission, PERMISSIONS } from './permissions.js'
 
 /** Grants Kitsune's OpenID Provider offers (API.md): no implicit, no hybrid, no password grant. */
 export const CLIENT_GRANT_TYPES = [
@@ -14,6 +15,12 @@ export const CLIENT_AUTH_METHODS = [
   'none',
 ] as const
 export const CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'roles'] as const
+/** OpenID Connect Dynamic Registration: a web application (the default) or a native one (RFC 8252). */
+export const CLIENT_APPLICATION_TYPES = ['web', 'native'] as const
+/** The algorithms a client may ask its ID tokens to be signed with (RS256 unless it asks). */
+export const CLIENT_ID_TOKEN_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const
+/** The `acr` values Kitsune asserts: a password alone, or a password and a second factor. */
+export const CLIENT_ACR_VALUES = ['urn:kitsune:acr:pwd', 'urn:kitsune:acr:mfa'] as const
 
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number]
 
@@ -36,6 +43,13 @@ export interface ClientMetadata {
   backchannel_logout_uri: string | null
   jwks_uri: string | null
   first_party: boolean
+  /** `native` allows private-use schemes and loopback redirect URIs on any port (RFC 8252). */
+  application_type: string
+  id_token_signed_response_alg: string
+  /** The `acr` values asked for when an authorization request names none (the MFA one: a second factor). */
+  default_acr_values: string[]
+  /** Kitsune's own: the permissions a client_credentials client's access tokens carry. */
+  permissions: string[]
 }
 
 export type ClientMetadataInput = Partial<ClientMetadata>
@@ -63,6 +77,10 @@ export function withClientDefaults(input: ClientMetadataInput): ClientMetadata {
     backchannel_logout_uri: input.backchannel_logout_uri ?? null,
     jwks_uri: input.jwks_uri ?? null,
     first_party: input.first_party ?? false,
+    application_type: input.application_type ?? 'web',
+    id_token_signed_response_alg: input.id_token_signed_response_alg ?? 'RS256',
+    default_acr_values: input.default_acr_values ?? [],
+    permissions: input.permissions ?? [],
   }
 }
 
@@ -82,6 +100,10 @@ export function mergeClientMetadata(current: ClientMetadata, patch: ClientMetada
     backchannel_logout_uri: current.backchannel_logout_uri,
     jwks_uri: current.jwks_uri,
     first_party: current.first_party,
+    application_type: current.application_type,
+    id_token_signed_response_alg: current.id_token_signed_response_alg,
+    default_acr_values: current.default_acr_values,
+    permissions: current.permissions,
     ...Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)),
   }
   if (patch.grant_types !== undefined && patch.response_types === undefined)
@@ -95,11 +117,19 @@ export function defaultResponseTypes(grantTypes: readonly string[]): string[] {
 }
 
 /**
- * A redirect URI a browser may be sent to: absolute, no fragment (RFC 6749 section 3.1.2), https,
- * or for native apps (RFC 8252) http on a loopback address or a private-use scheme such as
- * `com.example.app:/callback`. `javascript:` and `data:` hold no period and so never pass.
+ * Whose URI is checked: a web client's redirect URI, a native client's (RFC 8252: also private-use
+ * schemes), or an endpoint Kitsune calls or fetches (back-channel logout, JWKS).
  */
-function redirectUriProblem(value: string, allowPrivateUse: boolean): string | undefined {
+type UriRules = 'web' | 'native' | 'endpoint'
+
+/**
+ * A redirect URI a browser may be sent to: absolute, no fragment (RFC 6749 section 3.1.2), https,
+ * or http on a loopback address (a native app's, or a web application in development), or for a
+ * native app (RFC 8252) a private-use scheme such as `com.example.app:/callback`. `javascript:`
+ * and `data:` hold no period and so never pass. A native app's https URI is a claimed one
+ * (RFC 8252 section 7.2) and so names a real host, never a loopback one (as oidc-provider requires).
+ */
+function redirectUriProblem(value: string, rules: UriRules): string | undefined {
   if (UNSAFE_URI_TEXT.test(value)) return 'must not contain spaces or control characters'
   if (value.includes('#')) return 'must not contain a fragment (#)'
   let url: URL
@@ -109,36 +139,58 @@ function redirectUriProblem(value: string, allowPrivateUse: boolean): string | u
     return 'must be an absolute URI'
   }
   if (url.username || url.password) return 'must not contain a user name or password'
-  if (url.protocol === 'https:') return url.hostname ? undefined : 'must name a host'
+  if (url.protocol === 'https:') {
+    if (!url.hostname) return 'must name a host'
+    return rules === 'native' && LOOPBACK_HOSTS.has(url.hostname)
+      ? 'a native client must not use https on a loopback address: use http://127.0.0.1 or http://[::1] (RFC 8252 section 7.3)'
+      : undefined
+  }
   if (url.protocol === 'http:') {
     return LOOPBACK_HOSTS.has(url.hostname)
       ? undefined
       : 'must use https (plain http only on a loopback address: localhost, 127.0.0.1 or [::1])'
   }
-  if (allowPrivateUse && PRIVATE_USE_SCHEME.test(url.protocol.slice(0, -1))) return undefined
-  return allowPrivateUse
-    ? 'must use https, http on a loopback address, or a private-use scheme such as com.example.app:/callback (RFC 8252)'
-    : 'must use https (plain http only on a loopback address)'
+  const privateUse = PRIVATE_USE_SCHEME.test(url.protocol.slice(0, -1))
+  if (rules === 'native')
+    return privateUse
+      ? undefined
+      : 'must use https, http on a loopback address, or a private-use scheme such as com.example.app:/callback (RFC 8252)'
+  if (rules === 'web' && privateUse)
+    return 'a private-use scheme is only for native clients (application_type "native", RFC 8252)'
+  return 'must use https (plain http only on a loopback address)'
 }
 
-function checkUris(
-  errors: FieldError[],
-  field: string,
-  values: readonly string[],
-  allowPrivateUse: boolean,
-): void {
+function checkUris(errors: FieldError[], field: string, values: readonly string[], rules: UriRules): void {
   values.forEach((value, index) => {
-    const problem = redirectUriProblem(value, allowPrivateUse)
+    const problem = redirectUriProblem(value, rules)
     if (problem) errors.push({ field: `${field}/${index}`, message: problem })
   })
 }
 
 function checkHttpsUri(errors: FieldError[], field: string, value: string | null, httpsOnly: boolean) {
   if (value === null) return
-  const problem = redirectUriProblem(value, false)
+  const problem = redirectUriProblem(value, 'endpoint')
   if (problem) errors.push({ field, message: problem })
   else if (httpsOnly && !value.startsWith('https:')) errors.push({ field, message: 'must use https' })
 }
+
+/** Each value of `values` not in `allowed`, as a problem naming its index. */
+function checkEach(
+  errors: FieldError[],
+  field: string,
+  values: readonly string[],
+  allowed: (value: string) => boolean,
+  message: string,
+): void {
+  values.forEach((value, index) => {
+    if (!allowed(value)) errors.push({ field: `${field}/${index}`, message })
+  })
+}
+
+const oneOf =
+  (values: readonly string[]) =>
+  (value: string): boolean =>
+    values.includes(value)
 
 const unique = (values: readonly string[]) => [...new Set(values)]
 
@@ -158,6 +210,8 @@ export function checkClientMetadata(
     post_logout_redirect_uris: unique(input.post_logout_redirect_uris),
     grant_types: unique(input.grant_types),
     response_types: unique(input.response_types),
+    default_acr_values: unique(input.default_acr_values),
+    permissions: unique(input.permissions),
   }
   const grants = metadata.grant_types
   const method = metadata.token_endpoint_auth_method
@@ -206,8 +260,14 @@ export function checkClientMetadata(
       field: '/redirect_uris',
       message: 'at least one is required for the authorization_code grant',
     })
-  checkUris(errors, '/redirect_uris', input.redirect_uris, true)
-  checkUris(errors, '/post_logout_redirect_uris', input.post_logout_redirect_uris, true)
+  const native = metadata.application_type === 'native'
+  if (!(CLIENT_APPLICATION_TYPES as readonly string[]).includes(metadata.application_type))
+    errors.push({
+      field: '/application_type',
+      message: `must be one of: ${CLIENT_APPLICATION_TYPES.join(', ')}`,
+    })
+  checkUris(errors, '/redirect_uris', input.redirect_uris, native ? 'native' : 'web')
+  checkUris(errors, '/post_logout_redirect_uris', input.post_logout_redirect_uris, native ? 'native' : 'web')
   checkHttpsUri(errors, '/backchannel_logout_uri', metadata.backchannel_logout_uri, false)
   checkHttpsUri(errors, '/jwks_uri', metadata.jwks_uri, true)
 
@@ -227,6 +287,32 @@ export function checkClientMetadata(
     errors.push({
       field: '/jwks_uri',
       message: 'is required for private_key_jwt (where the client publishes its keys)',
+    })
+
+  if (!(CLIENT_ID_TOKEN_ALGORITHMS as readonly string[]).includes(metadata.id_token_signed_response_alg))
+    errors.push({
+      field: '/id_token_signed_response_alg',
+      message: `must be one of: ${CLIENT_ID_TOKEN_ALGORITHMS.join(', ')}`,
+    })
+  checkEach(
+    errors,
+    '/default_acr_values',
+    input.default_acr_values,
+    oneOf(CLIENT_ACR_VALUES),
+    `is not an acr value Kitsune asserts (one of: ${CLIENT_ACR_VALUES.join(', ')})`,
+  )
+  checkEach(
+    errors,
+    '/permissions',
+    input.permissions,
+    isPermission,
+    `is not a Kitsune permission (one of: ${PERMISSIONS.join(', ')})`,
+  )
+  if (metadata.permissions.length > 0 && !grants.includes('client_credentials'))
+    errors.push({
+      field: '/permissions',
+      message:
+        'only a client with the client_credentials grant carries permissions (its own access tokens); leave it empty or add that grant',
     })
 
   const scopes = metadata.scope.split(' ')

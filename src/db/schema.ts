@@ -159,6 +159,10 @@ export interface OidcClientsTable {
   backchannel_logout_uri: string | null
   jwks_uri: string | null
   first_party: Generated<boolean>
+  application_type: Generated<string>
+  id_token_signed_response_alg: Generated<string>
+  default_acr_values: Generated<string[]>
+  permissions: Generated<string[]>
   client_secret_enc: string | null
   created_at: Timestamp
   updated_at: Timestamp

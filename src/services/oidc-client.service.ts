@@ -7,6 +7,7 @@ import {
   usesClientSecret,
   withClientDefaults,
 } from '../auth/client-metadata.js'
+import { type Permission, rolesGrant } from '../auth/permissions.js'
 import type { SecretBox } from '../auth/secret-box.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError, validationError } from '../errors/app-error.js'
@@ -41,8 +42,14 @@ export interface EngineClientMetadata {
   backchannel_logout_uri?: string
   jwks_uri?: string
   client_secret?: string
+  application_type: string
+  id_token_signed_response_alg: string
+  /** Left out when the client registered none (oidc-provider's default: no acr asked for). */
+  default_acr_values?: string[]
   /** Kitsune's own metadata (declare it in oidc-provider's extraClientMetadata.properties). */
   first_party: boolean
+  /** Kitsune's own: what a client_credentials access token of this client carries (always a list). */
+  permissions: string[]
 }
 
 /** Who makes a change: an administrator's user id, or null for the command line. */
@@ -76,13 +83,57 @@ function decodeCursor(cursor: string): { created_at: Date; client_id: string } {
   throw validationError('/query/cursor', 'is not a valid cursor')
 }
 
-function requireValid(metadata: ClientMetadata): ClientMetadata {
+function requireValid(metadata: ClientMetadata, idTokenAlgorithms?: readonly string[]): ClientMetadata {
   const checked = checkClientMetadata(metadata)
-  if (checked.ok) return checked.metadata
+  const errors = checked.ok ? [] : checked.errors
+  const alg = metadata.id_token_signed_response_alg
+  if (
+    idTokenAlgorithms &&
+    !errors.some((e) => e.field === '/id_token_signed_response_alg') &&
+    !idTokenAlgorithms.includes(alg)
+  )
+    errors.push({
+      field: '/id_token_signed_response_alg',
+      message: `Kitsune holds no ${alg} signing key (it signs with ${idTokenAlgorithms.join(', ')}; JWT_ALGORITHM adds one)`,
+    })
+  if (checked.ok && errors.length === 0) return checked.metadata
   throw new AppError('VALIDATION_FAILED', {
-    detail: checked.errors.map((e) => `${e.field} ${e.message}`).join('; '),
-    errors: checked.errors,
+    detail: errors.map((e) => `${e.field} ${e.message}`).join('; '),
+    errors,
   })
+}
+
+/**
+ * A client's permissions are power handed to whoever holds its secret, so an administrator may
+ * only give a client permissions they hold themselves (as with roles: no escalation by
+ * delegation); taking them away needs nothing more than clients:write. The command line (actor
+ * null) is the operator of the host and may give any.
+ */
+async function requireHeldPermissions(
+  repos: Repositories,
+  actor: ClientActor,
+  before: readonly string[],
+  after: readonly string[],
+): Promise<void> {
+  const added = after.filter((p) => !before.includes(p))
+  if (actor === null || added.length === 0) return
+  const roles = (await repos.users.findById(actor))?.roles ?? []
+  const grants = await repos.roles.grants()
+  const notHeld = added.filter((p) => !rolesGrant(roles, p as Permission, grants))
+  if (notHeld.length > 0)
+    throw new AppError('FORBIDDEN', {
+      detail: `only someone holding a permission can give it to a client: ${notHeld.join(', ')}`,
+    })
+}
+
+/** The permissions an update gave or took from a client, for its audit entry (none: nothing). */
+function permissionChanges(before: readonly string[], after: readonly string[]) {
+  const added = after.filter((p) => !before.includes(p))
+  const removed = before.filter((p) => !after.includes(p))
+  return {
+    ...(added.length > 0 ? { permissions_added: added } : {}),
+    ...(removed.length > 0 ? { permissions_removed: removed } : {}),
+  }
 }
 
 /**
@@ -98,8 +149,14 @@ export function createOidcClientService(deps: {
   secretBox: SecretBox
   audit: AuditService
   clock: Clock
+  /**
+   * The algorithms Kitsune holds ID token signing keys for (the signing key service's
+   * `algorithms`): when given, a client asking for another is refused, since the OpenID Provider
+   * would refuse the client. Without it, any of CLIENT_ID_TOKEN_ALGORITHMS is accepted.
+   */
+  idTokenAlgorithms?: readonly string[]
 }) {
-  const { uow, secretBox, audit, clock } = deps
+  const { uow, secretBox, audit, clock, idTokenAlgorithms } = deps
 
   const findClient = async (clientId: string) =>
     CLIENT_ID.test(clientId) ? uow.read.oidcClients.findById(clientId) : undefined
@@ -130,11 +187,12 @@ export function createOidcClientService(deps: {
       input: ClientMetadataInput,
       ctx?: RequestContext,
     ): Promise<OidcClientCreated> {
-      const metadata = requireValid(withClientDefaults(input))
+      const metadata = requireValid(withClientDefaults(input), idTokenAlgorithms)
       const clientId = newClientId()
       const secret = usesClientSecret(metadata.token_endpoint_auth_method) ? newClientSecret() : undefined
       const now = clock.now()
       const client = await uow.run(async (repos, tx) => {
+        await requireHeldPermissions(repos, actor, [], metadata.permissions)
         await repos.oidcClients.insert({
           client_id: clientId,
           ...metadata,
@@ -153,6 +211,8 @@ export function createOidcClientService(deps: {
             grant_types: metadata.grant_types,
             token_endpoint_auth_method: metadata.token_endpoint_auth_method,
             first_party: metadata.first_party,
+            application_type: metadata.application_type,
+            ...(metadata.permissions.length > 0 ? { permissions: metadata.permissions } : {}),
           },
         })
         return repos.oidcClients.getById(clientId)
@@ -176,7 +236,8 @@ export function createOidcClientService(deps: {
       const fields = Object.keys(patch).filter((key) => patch[key as keyof ClientMetadataInput] !== undefined)
       return uow.run(async (repos, tx) => {
         const current = await repos.oidcClients.getForUpdate(clientId)
-        const metadata = requireValid(mergeClientMetadata(current, patch))
+        const metadata = requireValid(mergeClientMetadata(current, patch), idTokenAlgorithms)
+        await requireHeldPermissions(repos, actor, current.permissions, metadata.permissions)
         const hadSecret = usesClientSecret(current.token_endpoint_auth_method)
         const needsSecret = usesClientSecret(metadata.token_endpoint_auth_method)
         if (needsSecret && !hadSecret)
@@ -195,7 +256,11 @@ export function createOidcClientService(deps: {
           actorId: actor,
           targetType: 'client',
           targetId: clientId,
-          metadata: { fields, ...(hadSecret && !needsSecret ? { secret_erased: true } : {}) },
+          metadata: {
+            fields,
+            ...permissionChanges(current.permissions, metadata.permissions),
+            ...(hadSecret && !needsSecret ? { secret_erased: true } : {}),
+          },
         })
         return repos.oidcClients.getById(clientId)
       })
@@ -269,7 +334,11 @@ export function createOidcClientService(deps: {
         ...(row.client_secret_enc
           ? { client_secret: secretBox.open(row.client_secret_enc, sealContext(row.client_id)) }
           : {}),
+        application_type: row.application_type,
+        id_token_signed_response_alg: row.id_token_signed_response_alg,
+        ...(row.default_acr_values.length > 0 ? { default_acr_values: row.default_acr_values } : {}),
         first_party: row.first_party,
+        permissions: row.permissions,
       }
     },
   }

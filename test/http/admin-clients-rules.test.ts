@@ -67,6 +67,49 @@ const REFUSALS: Array<[string, Record<string, unknown>, string]> = [
     '/backchannel_logout_uri',
   ],
   ['a blank name', { ...WEB, client_name: '   ' }, '/client_name'],
+  [
+    'a private-use scheme on a web client',
+    { redirect_uris: ['https://app.example.com/cb', 'com.example.app:/cb'] },
+    '/redirect_uris/1',
+  ],
+  [
+    'a private-use post-logout URI on a web client',
+    { ...WEB, post_logout_redirect_uris: ['com.example.app:/bye'] },
+    '/post_logout_redirect_uris/0',
+  ],
+  [
+    'https on a loopback address for a native client',
+    { application_type: 'native', redirect_uris: ['https://127.0.0.1/cb'] },
+    '/redirect_uris/0',
+  ],
+  [
+    'a javascript: redirect URI on a native client',
+    { application_type: 'native', redirect_uris: ['javascript:alert(1)'] },
+    '/redirect_uris/0',
+  ],
+  ['an unknown application type', { ...WEB, application_type: 'browser' }, '/application_type'],
+  ['HS256 ID tokens', { ...WEB, id_token_signed_response_alg: 'HS256' }, '/id_token_signed_response_alg'],
+  ['unsigned ID tokens', { ...WEB, id_token_signed_response_alg: 'none' }, '/id_token_signed_response_alg'],
+  [
+    'an acr value Kitsune does not assert',
+    { ...WEB, default_acr_values: ['urn:kitsune:acr:mfa', 'urn:mace:incommon:iap:silver'] },
+    '/default_acr_values/1',
+  ],
+  [
+    'permissions without the client_credentials grant',
+    { ...WEB, permissions: ['users:read'] },
+    '/permissions',
+  ],
+  [
+    'an unknown permission',
+    { grant_types: ['client_credentials'], permissions: ['users:read', 'users:impersonate'] },
+    '/permissions/1',
+  ],
+  [
+    'a role name given as a permission',
+    { grant_types: ['client_credentials'], permissions: ['admin'] },
+    '/permissions/0',
+  ],
   ['a secret chosen by the caller', { ...WEB, client_secret: 'my own secret' }, '/client_secret'],
 ]
 
@@ -123,15 +166,33 @@ describe.each(testTargets())('admin OpenID client rules and permissions on $name
   })
 
   it.each([
-    ['a private-use scheme (RFC 8252)', 'com.example.app:/oauth2redirect'],
-    ['http on localhost with a port', 'http://localhost:5173/callback'],
-    ['http on 127.0.0.1', 'http://127.0.0.1/callback'],
-    ['http on [::1]', 'http://[::1]:8080/callback'],
-    ['https with a query', 'https://app.example.com/cb?tenant=a'],
-  ])('accepts %s as a redirect URI', async (_label, uri) => {
-    const response = await createAs(admin, { client_name: 'Accepted', redirect_uris: [uri] })
+    ['a private-use scheme (RFC 8252) for a native client', 'com.example.app:/oauth2redirect', 'native'],
+    ['http on 127.0.0.1 for a native client', 'http://127.0.0.1/callback', 'native'],
+    ['http on [::1] with a port for a native client', 'http://[::1]:8080/callback', 'native'],
+    ['a claimed https URI for a native client', 'https://app.example.com/callback', 'native'],
+    ['http on localhost with a port for a web client (development)', 'http://localhost:5173/callback', 'web'],
+    ['http on 127.0.0.1 for a web client (development)', 'http://127.0.0.1/callback', 'web'],
+    ['http on [::1] with a port for a web client', 'http://[::1]:8080/callback', 'web'],
+    ['https with a query', 'https://app.example.com/cb?tenant=a', 'web'],
+  ])('accepts %s as a redirect URI', async (_label, uri, applicationType) => {
+    const response = await createAs(admin, {
+      client_name: 'Accepted',
+      redirect_uris: [uri],
+      ...(applicationType === 'web' ? {} : { application_type: applicationType }),
+    })
     expect(response.statusCode).toBe(201)
-    expect(response.json().redirect_uris).toEqual([uri])
+    expect(response.json()).toMatchObject({ redirect_uris: [uri], application_type: applicationType })
+  })
+
+  it('names every refused redirect URI and the reason, pointing web clients at application_type', async () => {
+    const response = await createAs(admin, {
+      client_name: 'Refused',
+      redirect_uris: ['com.example.app:/cb', 'https://app.example.com/cb', 'com.example.other:/cb'],
+    })
+    expect(response.statusCode).toBe(422)
+    const errors = response.json().errors as Array<{ field: string; message: string }>
+    expect(errors.map((e) => e.field)).toEqual(['/redirect_uris/0', '/redirect_uris/2'])
+    for (const error of errors) expect(error.message).toContain('native')
   })
 
   it('documents the secret in the 201 and rotation answers only', async () => {
@@ -149,6 +210,19 @@ describe.each(testTargets())('admin OpenID client rules and permissions on $name
     const page = answer('/api/v1/admin/clients', 'get', '200')
     expect(Object.keys(page.properties.items.items.properties)).not.toContain('client_secret')
     expect(paths['/api/v1/admin/clients/{id}'].get.responses).toHaveProperty('4XX')
+
+    const added = ['application_type', 'id_token_signed_response_alg', 'default_acr_values', 'permissions']
+    for (const schema of [
+      answer('/api/v1/admin/clients', 'post', '201'),
+      answer('/api/v1/admin/clients/{id}', 'get', '200'),
+      answer('/api/v1/admin/clients/{id}', 'patch', '200'),
+      page.properties.items.items,
+    ])
+      expect(propertiesOf(schema)).toEqual(expect.arrayContaining(added))
+    const body = (path: string, method: string) =>
+      (paths[path] ?? paths[`${path}/`])[method].requestBody.content['application/json'].schema
+    for (const schema of [body('/api/v1/admin/clients', 'post'), body('/api/v1/admin/clients/{id}', 'patch')])
+      expect(propertiesOf(schema)).toEqual(expect.arrayContaining(added))
   })
 
   it('gives a machine client that gains authorization_code the code response type', async () => {
@@ -207,6 +281,45 @@ describe.each(testTargets())('admin OpenID client rules and permissions on $name
     expect((await t.kitsune.services.clients.findForEngine(id))?.client_secret).toBe(
       made.json().client_secret,
     )
+  })
+
+  it('lets clients:write give a client only the permissions its holder has, and take any away', async () => {
+    const writer = await holderOf(['clients:write', 'users:read'])
+    const machine = { client_name: 'Machine', grant_types: ['client_credentials'] }
+    const before = await count()
+    const refused = await createAs(writer, { ...machine, permissions: ['users:read', 'users:delete'] })
+    expect(refused.statusCode).toBe(403)
+    expect(refused.json().detail).toContain('users:delete')
+    expect(refused.json().detail).not.toContain('users:read')
+    expect(await count()).toBe(before)
+
+    const allowed = await createAs(writer, { ...machine, permissions: ['users:read'] })
+    expect(allowed.statusCode).toBe(201)
+    expect(allowed.json().permissions).toEqual(['users:read'])
+    const id = allowed.json().client_id as string
+    const url = `/api/v1/admin/clients/${id}`
+    const escalate = await t.inject({
+      method: 'PATCH',
+      url,
+      headers: writer,
+      payload: { permissions: ['users:read', 'clients:read'] },
+    })
+    expect(escalate.statusCode).toBe(403)
+
+    // An administrator gives one the writer lacks; the writer may still rename the client (its
+    // permissions unchanged) and take that permission away.
+    const given = await t.inject({
+      method: 'PATCH',
+      url,
+      headers: admin,
+      payload: { permissions: ['users:read', 'users:delete'] },
+    })
+    expect(given.statusCode).toBe(200)
+    const renamed = await t.inject({ method: 'PATCH', url, headers: writer, payload: { client_name: 'M2' } })
+    expect(renamed.statusCode).toBe(200)
+    const taken = await t.inject({ method: 'PATCH', url, headers: writer, payload: { permissions: [] } })
+    expect(taken.statusCode).toBe(200)
+    expect(taken.json().permissions).toEqual([])
   })
 
   it('lets clients:write register a client', async () => {

@@ -33,7 +33,13 @@ describe.each(testTargets())('admin OpenID clients on $name', (target) => {
   const stored = (id: string) =>
     t.kitsune.database.db
       .selectFrom('oidc_clients')
-      .select(['client_secret_enc'])
+      .select([
+        'client_secret_enc',
+        'application_type',
+        'id_token_signed_response_alg',
+        'default_acr_values',
+        'permissions',
+      ])
       .where('client_id', '=', id)
       .executeTakeFirst()
   const engine = (id: string) => t.kitsune.services.clients.findForEngine(id)
@@ -70,6 +76,10 @@ describe.each(testTargets())('admin OpenID clients on $name', (target) => {
       scope: 'openid profile email',
       first_party: false,
       backchannel_logout_uri: null,
+      application_type: 'web',
+      id_token_signed_response_alg: 'RS256',
+      default_acr_values: [],
+      permissions: [],
       created_by: adminId,
     })
     expect(client.client_id).toMatch(/^[A-Za-z0-9_-]{22,}$/)
@@ -88,13 +98,25 @@ describe.each(testTargets())('admin OpenID clients on $name', (target) => {
     const row = await stored(client.client_id)
     expect(row?.client_secret_enc).toBeTruthy()
     expect(row?.client_secret_enc).not.toContain(secret)
-    expect(await engine(client.client_id)).toMatchObject({
+    expect(row).toMatchObject({
+      application_type: 'web',
+      id_token_signed_response_alg: 'RS256',
+      default_acr_values: [],
+      permissions: [],
+    })
+    const metadata = await engine(client.client_id)
+    expect(metadata).toMatchObject({
       client_id: client.client_id,
       client_secret: secret,
       redirect_uris: WEB.redirect_uris,
       token_endpoint_auth_method: 'client_secret_basic',
       first_party: false,
+      application_type: 'web',
+      id_token_signed_response_alg: 'RS256',
+      permissions: [],
     })
+    // No default acr values registered: the engine is told none rather than an empty list.
+    expect(metadata).not.toHaveProperty('default_acr_values')
     expect(t.logText()).not.toContain(secret)
   })
 
@@ -106,6 +128,7 @@ describe.each(testTargets())('admin OpenID clients on $name', (target) => {
       'http://localhost/cb',
     ]
     const client = await created({
+      application_type: 'native',
       redirect_uris: redirects,
       grant_types: ['authorization_code', 'refresh_token'],
       token_endpoint_auth_method: 'none',
@@ -114,16 +137,44 @@ describe.each(testTargets())('admin OpenID clients on $name', (target) => {
     })
     expect(client).not.toHaveProperty('client_secret')
     expect(client).toMatchObject({
+      application_type: 'native',
       redirect_uris: redirects,
       token_endpoint_auth_method: 'none',
       first_party: true,
     })
-    expect((await stored(client.client_id))?.client_secret_enc).toBeNull()
+    expect(await stored(client.client_id)).toMatchObject({
+      client_secret_enc: null,
+      application_type: 'native',
+    })
     const metadata = await engine(client.client_id)
     expect(metadata).not.toHaveProperty('client_secret')
     expect(metadata).toMatchObject({
+      application_type: 'native',
       grant_types: ['authorization_code', 'refresh_token'],
       first_party: true,
+    })
+  })
+
+  it('registers the ID token algorithm and default acr values, and hands them to the provider', async () => {
+    const mfa = 'urn:kitsune:acr:mfa'
+    const client = await created({
+      ...WEB,
+      id_token_signed_response_alg: 'EdDSA',
+      default_acr_values: [mfa, mfa],
+    })
+    expect(client).toMatchObject({ id_token_signed_response_alg: 'EdDSA', default_acr_values: [mfa] })
+    expect((await get(client.client_id)).json()).toMatchObject({
+      id_token_signed_response_alg: 'EdDSA',
+      default_acr_values: [mfa],
+    })
+    expect(await stored(client.client_id)).toMatchObject({
+      id_token_signed_response_alg: 'EdDSA',
+      default_acr_values: [mfa],
+    })
+    expect(await engine(client.client_id)).toMatchObject({
+      application_type: 'web',
+      id_token_signed_response_alg: 'EdDSA',
+      default_acr_values: [mfa],
     })
   })
 
@@ -136,9 +187,23 @@ describe.each(testTargets())('admin OpenID clients on $name', (target) => {
       redirect_uris: [],
       response_types: [],
       grant_types: ['client_credentials'],
+      permissions: [],
     })
     expect(client.client_secret).toMatch(BASE64URL_SECRET)
     expect((await engine(client.client_id))?.client_secret).toBe(client.client_secret)
+  })
+
+  it('registers the permissions a machine client carries, stored, shown and handed to the provider', async () => {
+    const client = await created({
+      grant_types: ['client_credentials'],
+      permissions: ['users:read', 'audit:read', 'users:read'],
+    })
+    expect(client.permissions).toEqual(['users:read', 'audit:read'])
+    expect((await get(client.client_id)).json().permissions).toEqual(['users:read', 'audit:read'])
+    expect((await stored(client.client_id))?.permissions).toEqual(['users:read', 'audit:read'])
+    expect((await engine(client.client_id))?.permissions).toEqual(['users:read', 'audit:read'])
+    const [entry] = await auditOf('client.created', client.client_id)
+    expect(entry?.metadata).toMatchObject({ permissions: ['users:read', 'audit:read'] })
   })
 
   it('registers a private_key_jwt client with an https jwks_uri and no secret', async () => {
@@ -160,8 +225,13 @@ describe.each(testTargets())('admin OpenID clients on $name', (target) => {
     expect(entry).toMatchObject({
       actor_id: adminId,
       target_type: 'client',
-      metadata: { grant_types: ['authorization_code'], token_endpoint_auth_method: 'client_secret_basic' },
+      metadata: {
+        grant_types: ['authorization_code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        application_type: 'web',
+      },
     })
+    expect(entry?.metadata).not.toHaveProperty('permissions')
     expect(JSON.stringify(entry)).not.toContain(client.client_secret)
   })
 
@@ -211,6 +281,82 @@ describe.each(testTargets())('admin OpenID clients on $name', (target) => {
     expect(refused.json().errors).toContainEqual(expect.objectContaining({ field: '/redirect_uris' }))
     expect((await get(client.client_id)).json().redirect_uris).toEqual(['https://new.example.com/cb'])
     expect(await auditOf('client.updated', client.client_id)).toHaveLength(1)
+  })
+
+  it('changes the new fields as a merge patch: what is left out stays, audited with the permissions given and taken', async () => {
+    const mfa = 'urn:kitsune:acr:mfa'
+    const client = await created({
+      ...WEB,
+      grant_types: ['authorization_code', 'client_credentials'],
+      default_acr_values: [mfa],
+      permissions: ['users:read'],
+    })
+    const response = await patch(client.client_id, {
+      application_type: 'native',
+      redirect_uris: ['com.example.app:/cb', 'http://127.0.0.1/cb'],
+      id_token_signed_response_alg: 'EdDSA',
+      permissions: ['roles:read', 'users:read'],
+    })
+    expect(response.statusCode).toBe(200)
+    const expected = {
+      application_type: 'native',
+      redirect_uris: ['com.example.app:/cb', 'http://127.0.0.1/cb'],
+      id_token_signed_response_alg: 'EdDSA',
+      default_acr_values: [mfa],
+      permissions: ['roles:read', 'users:read'],
+    }
+    expect(response.json()).toMatchObject(expected)
+    expect(await stored(client.client_id)).toMatchObject({
+      application_type: 'native',
+      id_token_signed_response_alg: 'EdDSA',
+      default_acr_values: [mfa],
+      permissions: ['roles:read', 'users:read'],
+    })
+    expect(await engine(client.client_id)).toMatchObject(expected)
+    const [entry] = await auditOf('client.updated', client.client_id)
+    expect(entry?.metadata).toEqual({
+      fields: ['application_type', 'redirect_uris', 'id_token_signed_response_alg', 'permissions'],
+      permissions_added: ['roles:read'],
+    })
+
+    // Clearing: [] empties a list; the provider is then told no default acr values at all.
+    const cleared = await patch(client.client_id, { default_acr_values: [], permissions: [] })
+    expect(cleared.statusCode).toBe(200)
+    expect(cleared.json()).toMatchObject({ default_acr_values: [], permissions: [] })
+    expect(await engine(client.client_id)).not.toHaveProperty('default_acr_values')
+    const entries = await auditOf('client.updated', client.client_id)
+    expect(entries.map((e) => e.metadata)).toContainEqual({
+      fields: ['default_acr_values', 'permissions'],
+      permissions_removed: ['roles:read', 'users:read'],
+    })
+  })
+
+  it('refuses to drop client_credentials while the client still carries permissions, or to make a native client web with a private-use URI', async () => {
+    const machine = await created({
+      grant_types: ['client_credentials'],
+      permissions: ['users:read'],
+    })
+    const dropped = await patch(machine.client_id, {
+      grant_types: ['authorization_code'],
+      redirect_uris: WEB.redirect_uris,
+    })
+    expect(dropped.statusCode).toBe(422)
+    expect(dropped.json().errors).toContainEqual(expect.objectContaining({ field: '/permissions' }))
+    expect(await stored(machine.client_id)).toMatchObject({ permissions: ['users:read'] })
+    // Both together are one valid change.
+    const both = await patch(machine.client_id, {
+      grant_types: ['authorization_code'],
+      redirect_uris: WEB.redirect_uris,
+      permissions: [],
+    })
+    expect(both.statusCode).toBe(200)
+
+    const native = await created({ application_type: 'native', redirect_uris: ['com.example.app:/cb'] })
+    const web = await patch(native.client_id, { application_type: 'web' })
+    expect(web.statusCode).toBe(422)
+    expect(web.json().errors).toContainEqual(expect.objectContaining({ field: '/redirect_uris/0' }))
+    expect((await stored(native.client_id))?.application_type).toBe('native')
+    expect(await auditOf('client.updated', native.client_id)).toHaveLength(0)
   })
 
   it('erases the secret when a confidential client becomes public, and refuses the reverse', async () => {

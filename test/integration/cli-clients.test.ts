@@ -32,6 +32,12 @@ describe('kitsune clients usage', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain(`Usage: kitsune ${command}`)
   })
+
+  it('documents the metadata options of "clients create"', async () => {
+    const result = await runCli(['clients', 'create', '--help'], cliEnv(dir))
+    for (const option of ['--application-type', '--id-token-alg', '--acr', '--permission'])
+      expect(result.stdout).toContain(option)
+  })
 })
 
 describe.each(cliTargets)('kitsune clients on $name', (target) => {
@@ -58,6 +64,10 @@ describe.each(cliTargets)('kitsune clients on $name', (target) => {
           'token_endpoint_auth_method',
           'client_secret_enc',
           'created_by',
+          'application_type',
+          'id_token_signed_response_alg',
+          'default_acr_values',
+          'permissions',
         ])
         .where('client_id', '=', clientId)
         .executeTakeFirst(),
@@ -117,6 +127,10 @@ describe.each(cliTargets)('kitsune clients on $name', (target) => {
       grant_types: ['authorization_code', 'refresh_token'],
       token_endpoint_auth_method: 'client_secret_basic',
       created_by: null,
+      application_type: 'web',
+      id_token_signed_response_alg: 'RS256',
+      default_acr_values: [],
+      permissions: [],
     })
     expect(stored?.client_secret_enc).toBeTruthy()
     expect(stored?.client_secret_enc).not.toContain(webSecret)
@@ -126,7 +140,7 @@ describe.each(cliTargets)('kitsune clients on $name', (target) => {
     expect(JSON.stringify(entries)).not.toContain(webSecret)
   })
 
-  it('create --public registers a client without a secret', async () => {
+  it('create --public --application-type native registers a native client without a secret', async () => {
     const result = await runCli(
       [
         'clients',
@@ -135,15 +149,112 @@ describe.each(cliTargets)('kitsune clients on $name', (target) => {
         'Native',
         '--public',
         '--first-party',
+        '--application-type',
+        'native',
         '--redirect-uri',
         'com.example.app:/cb',
+        '--redirect-uri',
+        'http://127.0.0.1/cb',
+        '--id-token-alg',
+        'EdDSA',
+        '--acr',
+        'urn:kitsune:acr:pwd,urn:kitsune:acr:mfa',
       ],
       env,
     )
+    expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     const clientId = field(result.stdout, 'client_id') as string
     expect(result.stdout).not.toContain('client_secret')
-    expect(await row(clientId)).toMatchObject({ token_endpoint_auth_method: 'none', client_secret_enc: null })
+    expect(await row(clientId)).toMatchObject({
+      token_endpoint_auth_method: 'none',
+      client_secret_enc: null,
+      application_type: 'native',
+      id_token_signed_response_alg: 'EdDSA',
+      default_acr_values: ['urn:kitsune:acr:pwd', 'urn:kitsune:acr:mfa'],
+    })
+    const show = await runCli(['clients', 'show', clientId], env)
+    expect(show.code).toBe(0)
+    expect(field(show.stdout, 'application_type')).toBe('native')
+    expect(field(show.stdout, 'id_token_signed_response_alg')).toBe('EdDSA')
+    expect(show.stdout).toContain('default_acr_values: urn:kitsune:acr:pwd urn:kitsune:acr:mfa\n')
+  })
+
+  it('create --permission registers a machine client carrying permissions, audited', async () => {
+    const result = await runCli(
+      [
+        'clients',
+        'create',
+        '--name',
+        'Billing job',
+        '--grant',
+        'client_credentials',
+        '--permission',
+        'users:read',
+        '--permission',
+        'audit:read',
+        '--acr',
+        'urn:kitsune:acr:mfa',
+        '--acr',
+        'urn:kitsune:acr:pwd',
+      ],
+      env,
+    )
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const clientId = field(result.stdout, 'client_id') as string
+    expect(await row(clientId)).toMatchObject({
+      grant_types: ['client_credentials'],
+      permissions: ['users:read', 'audit:read'],
+      default_acr_values: ['urn:kitsune:acr:mfa', 'urn:kitsune:acr:pwd'],
+    })
+    const [entry] = await audited('client.created', clientId)
+    expect(entry?.metadata).toMatchObject({ permissions: ['users:read', 'audit:read'] })
+    const show = await runCli(['clients', 'show', clientId], env)
+    expect(show.stdout).toContain('permissions: users:read audit:read\n')
+  })
+
+  it.each([
+    [
+      'a private-use redirect URI on a web client',
+      ['--redirect-uri', 'com.example.app:/cb'],
+      'redirect_uris/0',
+    ],
+    [
+      'an unknown application type',
+      ['--application-type', 'desktop', '--redirect-uri', REDIRECT],
+      'application_type',
+    ],
+    [
+      'an unsupported ID token algorithm',
+      ['--id-token-alg', 'HS256', '--redirect-uri', REDIRECT],
+      'id_token_signed_response_alg',
+    ],
+    [
+      'an unknown acr value',
+      ['--acr', 'urn:kitsune:acr:pwd,gold', '--redirect-uri', REDIRECT],
+      'default_acr_values/1',
+    ],
+    [
+      'permissions without client_credentials',
+      ['--permission', 'users:read', '--redirect-uri', REDIRECT],
+      'permissions',
+    ],
+    [
+      'an unknown permission',
+      ['--grant', 'client_credentials', '--permission', 'users:read', '--permission', 'root'],
+      'permissions/1',
+    ],
+  ])('create exits 2 naming the field for %s, and registers nothing', async (_label, args, pointer) => {
+    const count = () =>
+      withDatabase(
+        async ({ db }) => (await db.selectFrom('oidc_clients').select('client_id').execute()).length,
+      )
+    const before = await count()
+    const result = await runCli(['clients', 'create', '--name', 'Bad', ...args], env)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`${pointer} `)
+    expect(await count()).toBe(before)
   })
 
   it('create exits 2 naming the field for a bad redirect URI, and registers nothing', async () => {
@@ -175,6 +286,10 @@ describe.each(cliTargets)('kitsune clients on $name', (target) => {
     const show = await runCli(['clients', 'show', webId], env)
     expect(show.code).toBe(0)
     expect(field(show.stdout, 'redirect_uris')).toBe(REDIRECT)
+    expect(field(show.stdout, 'application_type')).toBe('web')
+    expect(field(show.stdout, 'id_token_signed_response_alg')).toBe('RS256')
+    expect(show.stdout).toContain('default_acr_values: \n')
+    expect(show.stdout).toContain('permissions: \n')
     expect(show.stdout).not.toContain(webSecret)
     expect(show.stdout).not.toContain('client_secret:')
   })

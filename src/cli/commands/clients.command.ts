@@ -1,3 +1,8 @@
+import {
+  CLIENT_ACR_VALUES,
+  CLIENT_APPLICATION_TYPES,
+  CLIENT_ID_TOKEN_ALGORITHMS,
+} from '../../auth/client-metadata.js'
 import { loadConfig } from '../../config/load-config.js'
 import { AppError } from '../../errors/app-error.js'
 import { createKitsune, type Kitsune } from '../../kitsune.js'
@@ -34,6 +39,15 @@ function clientIdOf({ positionals }: CommandInput): string {
 const list = (value: unknown): string[] | undefined =>
   Array.isArray(value) && value.length > 0 ? value.map(String) : undefined
 
+/** A repeatable option whose values may also be comma lists: `--acr a --acr b` or `--acr a,b`. */
+const commaList = (value: unknown): string[] | undefined =>
+  list(value)
+    ?.flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+
 function describe(client: OidcClientRecord): string {
   const lines: Array<[string, string]> = [
     ['client_id', client.client_id],
@@ -47,6 +61,10 @@ function describe(client: OidcClientRecord): string {
     ['backchannel_logout_uri', client.backchannel_logout_uri ?? ''],
     ['jwks_uri', client.jwks_uri ?? ''],
     ['first_party', String(client.first_party)],
+    ['application_type', client.application_type],
+    ['id_token_signed_response_alg', client.id_token_signed_response_alg],
+    ['default_acr_values', client.default_acr_values.join(' ')],
+    ['permissions', client.permissions.join(' ')],
     ['created_at', client.created_at.toISOString()],
   ]
   return lines.map(([key, value]) => `${key}: ${value}\n`).join('')
@@ -56,12 +74,20 @@ export const clientsCreateCommand: Command = {
   summary:
     'Register an OpenID client; prints its client_id and, for a confidential client, its secret (once)',
   usage:
-    '--name NAME [--redirect-uri URI]... [--grant GRANT]... [--public] [--first-party] [--scope "openid profile"]',
+    '--name NAME [--redirect-uri URI]... [--grant GRANT]... [--public] [--first-party] [--scope "openid profile"] [--application-type web|native] [--id-token-alg ALG] [--acr VALUE]... [--permission PERMISSION]...',
   help: [
     'Grants: authorization_code (the default), refresh_token, client_credentials,',
     '  urn:ietf:params:oauth:grant-type:device_code. --public registers a client without a secret',
     '  (token_endpoint_auth_method none, e.g. a single-page or native app); otherwise the client',
     '  authenticates with client_secret_basic, and its secret is printed this once.',
+    `--application-type: ${CLIENT_APPLICATION_TYPES.join(' or ')} (default web). A native app (RFC 8252)`,
+    '  may use a private-use scheme redirect URI (com.example.app:/callback), and its loopback http',
+    '  redirect URIs match on any port.',
+    `--id-token-alg: how its ID tokens are signed, ${CLIENT_ID_TOKEN_ALGORITHMS.join(', ')} (default RS256).`,
+    `--acr: repeatable or a comma list, the acr values asked for by default: ${CLIENT_ACR_VALUES.join(', ')}`,
+    '  (the second demands a second factor).',
+    '--permission: repeatable, a Kitsune permission (users:read…) the access tokens of a',
+    '  client_credentials client carry.',
     '',
   ].join('\n'),
   options: {
@@ -72,6 +98,10 @@ export const clientsCreateCommand: Command = {
     public: { type: 'boolean' },
     'first-party': { type: 'boolean' },
     scope: { type: 'string' },
+    'application-type': { type: 'string' },
+    'id-token-alg': { type: 'string' },
+    acr: { type: 'string', multiple: true },
+    permission: { type: 'string', multiple: true },
   },
   async run({ values }) {
     if (typeof values.name !== 'string' || values.name.trim() === '')
@@ -84,7 +114,11 @@ export const clientsCreateCommand: Command = {
         grant_types: list(values.grant),
         token_endpoint_auth_method: values.public ? 'none' : undefined,
         first_party: values['first-party'] === true,
-        scope: typeof values.scope === 'string' ? values.scope : undefined,
+        scope: text(values.scope),
+        application_type: text(values['application-type']),
+        id_token_signed_response_alg: text(values['id-token-alg']),
+        default_acr_values: commaList(values.acr),
+        permissions: list(values.permission),
       }),
     )
     process.stdout.write(`client_id: ${created.client_id}\n`)

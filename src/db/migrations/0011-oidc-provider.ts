@@ -67,6 +67,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       granted_at timestamptz NOT NULL,
       PRIMARY KEY (user_id, client_id)
     )`.execute(db)
+
+  // Client metadata the engine reads (OpenID Connect Dynamic Registration names): native
+  // applications (RFC 8252), the ID token's signing algorithm and the acr values asked for by
+  // default; and Kitsune's own `permissions`, carried by a client_credentials client's tokens.
+  await sql`ALTER TABLE oidc_clients ADD COLUMN application_type text NOT NULL DEFAULT 'web'
+    CHECK (application_type IN ('web', 'native'))`.execute(db)
+  await sql`ALTER TABLE oidc_clients ADD COLUMN id_token_signed_response_alg text NOT NULL DEFAULT 'RS256'
+    CHECK (id_token_signed_response_alg IN ('RS256', 'ES256', 'EdDSA'))`.execute(db)
+  await sql`ALTER TABLE oidc_clients ADD COLUMN default_acr_values text[] NOT NULL DEFAULT '{}'
+    CHECK (default_acr_values <@ ARRAY['urn:kitsune:acr:pwd', 'urn:kitsune:acr:mfa']::text[])`.execute(db)
+  await sql`ALTER TABLE oidc_clients ADD COLUMN permissions text[] NOT NULL DEFAULT '{}',
+    ADD CONSTRAINT oidc_clients_permissions_need_client_credentials
+    CHECK (cardinality(permissions) = 0 OR 'client_credentials' = ANY (grant_types))`.execute(db)
 }
 
 export async function down(): Promise<void> {

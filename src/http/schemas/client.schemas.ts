@@ -1,4 +1,12 @@
-import { CLIENT_AUTH_METHODS, CLIENT_GRANT_TYPES, CLIENT_SCOPES } from '../../auth/client-metadata.js'
+import {
+  CLIENT_ACR_VALUES,
+  CLIENT_APPLICATION_TYPES,
+  CLIENT_AUTH_METHODS,
+  CLIENT_GRANT_TYPES,
+  CLIENT_ID_TOKEN_ALGORITHMS,
+  CLIENT_SCOPES,
+} from '../../auth/client-metadata.js'
+import { PERMISSIONS } from '../../auth/permissions.js'
 import { DateTime } from './common.schemas.js'
 import { Type } from './type.js'
 
@@ -12,7 +20,7 @@ const NullableUri = (description: string) => Type.Union([Uri, Type.Null()], { de
 const metadataFields = {
   client_name: Type.String({ minLength: 1, maxLength: 200 }),
   redirect_uris: UriList(
-    'Exact redirect URIs: https, http on localhost / 127.0.0.1 / [::1], or a private-use scheme (com.example.app:/callback); no fragment. Required for authorization_code.',
+    'Exact redirect URIs: https, http on localhost / 127.0.0.1 / [::1], or for a native client a private-use scheme (com.example.app:/callback); no fragment. Required for authorization_code.',
   ),
   post_logout_redirect_uris: UriList('Where RP-initiated logout may return to (same rules)'),
   grant_types: Type.Array(Type.String({ maxLength: 100 }), {
@@ -36,6 +44,22 @@ const metadataFields = {
   first_party: Type.Boolean({
     description: 'A first-party application skips the consent screen (default false)',
   }),
+  application_type: Type.String({
+    maxLength: 20,
+    description: `Default web. One of: ${CLIENT_APPLICATION_TYPES.join(', ')}. A native client (RFC 8252) may use private-use scheme redirect URIs, and its loopback http redirect URIs match on any port`,
+  }),
+  id_token_signed_response_alg: Type.String({
+    maxLength: 20,
+    description: `How its ID tokens are signed: default RS256. One of: ${CLIENT_ID_TOKEN_ALGORITHMS.join(', ')}`,
+  }),
+  default_acr_values: Type.Array(Type.String({ maxLength: 100 }), {
+    maxItems: 10,
+    description: `The acr values asked for when a request names none (default []). Any of: ${CLIENT_ACR_VALUES.join(', ')} (the second demands a second factor)`,
+  }),
+  permissions: Type.Array(Type.String({ maxLength: 100 }), {
+    maxItems: 50,
+    description: `Kitsune permissions the client's client_credentials access tokens carry (default []; only with that grant; only those the caller holds). Any of: ${PERMISSIONS.join(', ')}`,
+  }),
 }
 
 export const ClientAdminCreate = Type.Object(
@@ -50,8 +74,12 @@ export const ClientAdminCreate = Type.Object(
     backchannel_logout_uri: Type.Optional(metadataFields.backchannel_logout_uri),
     jwks_uri: Type.Optional(metadataFields.jwks_uri),
     first_party: Type.Optional(metadataFields.first_party),
+    application_type: Type.Optional(metadataFields.application_type),
+    id_token_signed_response_alg: Type.Optional(metadataFields.id_token_signed_response_alg),
+    default_acr_values: Type.Optional(metadataFields.default_acr_values),
+    permissions: Type.Optional(metadataFields.permissions),
   },
-  { ...strict, description: 'RFC 7591 client metadata, plus first_party' },
+  { ...strict, description: 'RFC 7591 client metadata, plus first_party and permissions' },
 )
 
 export const ClientAdminUpdate = Type.Object(
@@ -66,6 +94,10 @@ export const ClientAdminUpdate = Type.Object(
     backchannel_logout_uri: Type.Optional(metadataFields.backchannel_logout_uri),
     jwks_uri: Type.Optional(metadataFields.jwks_uri),
     first_party: Type.Optional(metadataFields.first_party),
+    application_type: Type.Optional(metadataFields.application_type),
+    id_token_signed_response_alg: Type.Optional(metadataFields.id_token_signed_response_alg),
+    default_acr_values: Type.Optional(metadataFields.default_acr_values),
+    permissions: Type.Optional(metadataFields.permissions),
   },
   { ...strict, description: 'The fields to change; the result must pass every rule of a creation' },
 )
@@ -82,6 +114,10 @@ const clientPublicFields = {
   backchannel_logout_uri: Type.Union([Type.String(), Type.Null()]),
   jwks_uri: Type.Union([Type.String(), Type.Null()]),
   first_party: Type.Boolean(),
+  application_type: Type.String(),
+  id_token_signed_response_alg: Type.String(),
+  default_acr_values: Type.Array(Type.String()),
+  permissions: Type.Array(Type.String()),
   created_at: DateTime,
   updated_at: DateTime,
   created_by: Type.Union([Type.String(), Type.Null()], {
