@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
 import type { PGlite } from '@electric-sql/pglite'
 import type { LogEvent } from 'kysely'
 import pg from 'pg'
@@ -50,6 +51,7 @@ export async function createDatabase(
   onQuery?: (seconds: number, failed: boolean) => void,
 ): Promise<DatabaseHandle> {
   let pglite: PGlite | undefined
+  let releaseLock = () => {}
   let pool: pg.Pool
   if (config.kind === 'postgres') {
     pool = new pg.Pool({
@@ -71,7 +73,13 @@ export async function createDatabase(
       pglite = await PGlite.create({ extensions })
     } else {
       mkdirSync(dataDir, { recursive: true })
-      pglite = await PGlite.create(dataDir, { extensions })
+      releaseLock = lockDataDir(dataDir)
+      try {
+        pglite = await PGlite.create(dataDir, { extensions })
+      } catch (error) {
+        releaseLock()
+        throw error
+      }
     }
     pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 })
   }
@@ -122,6 +130,49 @@ export async function createDatabase(
       closed = true
       await db.destroy()
       await pglite?.close()
+      releaseLock()
     },
+  }
+}
+
+/** A second process opening the same embedded database at once (a CLI while `serve` runs). */
+export class DataDirInUse extends Error {
+  constructor(dataDir: string, pid: number) {
+    super(
+      `the embedded database in ${dataDir} is in use by another Kitsune process (pid ${pid}): stop it first, or use the admin API while it runs`,
+    )
+    this.name = 'DataDirInUse'
+  }
+}
+
+/**
+ * PGlite is one process's database: two processes writing one directory corrupt it. A lock file
+ * holding the owner's pid keeps a second one out; a lock left by a process that is gone is taken.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, 'kitsune.lock')
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx')
+      writeSync(fd, String(process.pid))
+      closeSync(fd)
+      return () => rmSync(path, { force: true })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const pid = Number(readFileSync(path, 'utf8').trim())
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid))
+        throw new DataDirInUse(dataDir, pid)
+      rmSync(path, { force: true })
+    }
+  }
+  throw new Error(`could not lock ${dataDir}`)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
