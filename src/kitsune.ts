@@ -179,7 +179,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       rbac: createRbacService({ uow, store, authState, audit }),
       userAdmin: createUserAdminService({ uow, hasher, authState, audit, mfa, clock }),
       userImport: createUserImportService({ uow, audit, clock }),
-      clients: createOidcClientService({ uow, secretBox, audit, clock }),
+      clients: createOidcClientService({ uow, secretBox, audit, clock, idTokenAlgorithms: keys.algorithms }),
       oidcGrants: createOidcGrantService({ uow, audit, clock }),
       browserSessions: createBrowserSessionService({
         uow,

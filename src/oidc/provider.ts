@@ -56,6 +56,15 @@ export const REAUTHENTICATE_REASONS = new Set([
 ])
 export const MFA_REQUIRED_REASON = 'mfa_required'
 
+/**
+ * Whether acr_values (a preference list, OIDC Core 3.1.2.1) leave only the MFA level acceptable:
+ * `urn:kitsune:acr:mfa` alone demands a second factor; listing the password level too does not.
+ */
+export function demandsSecondFactor(acrValues: unknown): boolean {
+  const wanted = String(acrValues ?? '').split(' ')
+  return wanted.includes(ACR_MFA) && !wanted.includes(ACR_PASSWORD)
+}
+
 function policy() {
   const { base, Check, Prompt } = interactionPolicy
   const prompts = base()
@@ -65,8 +74,7 @@ function policy() {
   // with a password alone sign in again with a second factor.
   prompts.get('login')?.checks.add(
     new Check(MFA_REQUIRED_REASON, 'a second factor is required', 'interaction_required', (ctx) => {
-      const wanted = String(ctx.oidc.params?.acr_values ?? '').split(' ')
-      return wanted.includes(ACR_MFA) && ctx.oidc.session?.acr !== ACR_MFA
+      return demandsSecondFactor(ctx.oidc.params?.acr_values) && ctx.oidc.session?.acr !== ACR_MFA
         ? Check.REQUEST_PROMPT
         : Check.NO_NEED_TO_PROMPT
     }),
@@ -109,10 +117,16 @@ export function createEngine(kitsune: Kitsune, cookies: CookiePolicy): OidcEngin
     pkce: { required: () => true },
     // Kitsune's client registry (first_party: no consent screen).
     extraClientMetadata: {
-      properties: ['first_party'],
+      properties: ['first_party', 'permissions'],
       validator(_ctx, key, value) {
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean')
           throw new errors.InvalidClientMetadata('first_party must be a boolean')
+        if (
+          key === 'permissions' &&
+          value !== undefined &&
+          !(Array.isArray(value) && value.every((item) => typeof item === 'string'))
+        )
+          throw new errors.InvalidClientMetadata('permissions must be an array of strings')
       },
     },
     clientDefaults: {
@@ -228,6 +242,12 @@ export function createEngine(kitsune: Kitsune, cookies: CookiePolicy): OidcEngin
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined
     },
     async extraTokenClaims(ctx, token) {
+      // A machine-to-machine client's tokens carry the permissions it was registered with.
+      if (token.kind === 'ClientCredentials') {
+        const permissions = (ctx.oidc.client?.metadata() as { permissions?: string[] } | undefined)
+          ?.permissions
+        return permissions && permissions.length > 0 ? { permissions } : undefined
+      }
       // JWT access tokens for an API carry the roles and permissions when the roles scope was granted.
       if (!('accountId' in token) || !token.accountId || !ctx.oidc.grant) return undefined
       if (!ctx.oidc.grant.getOIDCScope().split(' ').includes('roles')) return undefined

@@ -1,7 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { InteractionResults } from 'oidc-provider'
 import type { OidcEngineHolder } from '../oidc/oidc.plugin.js'
-import { ACR_MFA, ACR_PASSWORD, MFA_REQUIRED_REASON, REAUTHENTICATE_REASONS } from '../oidc/provider.js'
+import {
+  ACR_MFA,
+  ACR_PASSWORD,
+  demandsSecondFactor,
+  MFA_REQUIRED_REASON,
+  REAUTHENTICATE_REASONS,
+} from '../oidc/provider.js'
 import type { BrowserSession } from '../services/browser-session.service.js'
 
 /** What a page needs to know about the sign-in an application started. */
@@ -68,10 +74,7 @@ export async function pendingInteraction(
 /** Whether the application asked for a second factor (acr_values, or the client's default). */
 export function wantsSecondFactor(interaction: PendingInteraction): boolean {
   return (
-    interaction.reasons.includes(MFA_REQUIRED_REASON) ||
-    String(interaction.params.acr_values ?? '')
-      .split(' ')
-      .includes(ACR_MFA)
+    interaction.reasons.includes(MFA_REQUIRED_REASON) || demandsSecondFactor(interaction.params.acr_values)
   )
 }
 
