@@ -117,7 +117,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       clock,
       logger: logger.child({ component: 'audit' }),
     })
-    const templates = createTemplates(config.publicUrl)
+    const templates = createTemplates(config.publicUrl, config.brand.name)
     const mfa = createMfaService({
       uow,
       secretBox,

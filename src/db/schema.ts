@@ -13,6 +13,7 @@ export interface UsersTable {
   created_at: Timestamp
   updated_at: Timestamp
   password_changed_at: Timestamp
+  locale: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface RolesTable {

@@ -1,60 +1,131 @@
 import type { MailMessage } from './mailer.js'
 
+/** The languages e-mails are written in; an account without one gets English. */
+export type MailLocale = 'en' | 'es'
+
+export function mailLocale(value: string | null | undefined): MailLocale {
+  return value === 'es' ? 'es' : 'en'
+}
+
+/** A security change the account's owner is told about. */
+export type SecurityNoticeKind = 'mfa_enabled' | 'mfa_disabled' | 'recovery_code_used'
+
 const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   )
 
-function compose(
-  to: string,
-  subject: string,
-  paragraphs: string[],
-  link?: { url: string; label: string },
-): MailMessage {
-  const text = [...paragraphs, ...(link ? [`${link.label}: ${link.url}`] : []), '— Kitsune'].join('\n\n')
-  const html = [
-    '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">',
-    ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
-    ...(link ? [`<p><a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a></p>`] : []),
-    '<p>— Kitsune</p></body></html>',
-  ].join('')
-  return { to, subject, text, html }
-}
+const fill = (message: string, params: Record<string, string | number>) =>
+  message.replace(/\{([a-z_]+)\}/g, (place, name: string) => (name in params ? String(params[name]) : place))
 
-/** The e-mails Kitsune sends; links are built from PUBLIC_URL. */
-export function createTemplates(publicUrl: string) {
-  const link = (path: string, token: string) => `${publicUrl}${path}?token=${encodeURIComponent(token)}`
+const MESSAGES = {
+  en: {
+    signature: '— {brand}',
+    reset_subject: 'Reset your password',
+    reset_body_1: 'Someone asked to reset the password of your account. If it was you, use the link below.',
+    reset_body_2:
+      'The link works once and expires in {minutes} minutes. If it was not you, ignore this e-mail: your password stays as it is.',
+    reset_link: 'Choose a new password',
+    changed_subject: 'Your password was changed',
+    changed_body_1: 'The password of your account was just changed, and every session was signed out.',
+    changed_body_2: 'If you did not do this, reset your password now and contact your administrator.',
+    verify_subject: 'Confirm your e-mail address',
+    verify_body: 'Please confirm that this is your e-mail address. The link expires in {hours} hours.',
+    verify_link: 'Confirm my address',
+    notice_footer: 'If this was not you, reset your password now and contact your administrator.',
+    mfa_enabled_subject: 'Two-factor authentication is on',
+    mfa_enabled_body: 'Two-factor authentication was just enabled on your account.',
+    mfa_disabled_subject: 'Two-factor authentication is off',
+    mfa_disabled_body: 'Two-factor authentication was just disabled on your account.',
+    recovery_code_used_subject: 'A recovery code was used',
+    recovery_code_used_body: 'One of your recovery codes was just used to sign in.',
+  },
+  es: {
+    signature: '— {brand}',
+    reset_subject: 'Restablece tu contraseña',
+    reset_body_1:
+      'Alguien ha pedido restablecer la contraseña de tu cuenta. Si has sido tú, usa el enlace de abajo.',
+    reset_body_2:
+      'El enlace funciona una sola vez y caduca en {minutes} minutos. Si no has sido tú, ignora este correo: tu contraseña no cambia.',
+    reset_link: 'Elegir una contraseña nueva',
+    changed_subject: 'Se ha cambiado tu contraseña',
+    changed_body_1: 'Se acaba de cambiar la contraseña de tu cuenta y se han cerrado todas las sesiones.',
+    changed_body_2: 'Si no has sido tú, restablece tu contraseña ahora y avisa a tu administrador.',
+    verify_subject: 'Confirma tu correo electrónico',
+    verify_body: 'Confirma que esta es tu dirección de correo. El enlace caduca en {hours} horas.',
+    verify_link: 'Confirmar mi dirección',
+    notice_footer: 'Si no has sido tú, restablece tu contraseña ahora y avisa a tu administrador.',
+    mfa_enabled_subject: 'La verificación en dos pasos está activada',
+    mfa_enabled_body: 'Se acaba de activar la verificación en dos pasos en tu cuenta.',
+    mfa_disabled_subject: 'La verificación en dos pasos está desactivada',
+    mfa_disabled_body: 'Se acaba de desactivar la verificación en dos pasos en tu cuenta.',
+    recovery_code_used_subject: 'Se ha usado un código de recuperación',
+    recovery_code_used_body: 'Se acaba de usar uno de tus códigos de recuperación para iniciar sesión.',
+  },
+} as const satisfies Record<MailLocale, Record<string, string>>
+
+type MessageKey = keyof (typeof MESSAGES)['en']
+
+/**
+ * The e-mails Kitsune sends, in the account's language (English or Spanish); links are built from
+ * PUBLIC_URL and, for Spanish, carry ui_locales=es so the page they open speaks it too.
+ */
+export function createTemplates(publicUrl: string, brand = 'Kitsune') {
+  const compose = (
+    locale: MailLocale,
+    to: string,
+    subject: string,
+    paragraphs: string[],
+    link?: { url: string; label: string },
+  ): MailMessage => {
+    const signature = fill(MESSAGES[locale].signature, { brand })
+    const text = [...paragraphs, ...(link ? [`${link.label}: ${link.url}`] : []), signature].join('\n\n')
+    const html = [
+      `<!doctype html><html lang="${locale}"><body style="font-family:sans-serif;line-height:1.5">`,
+      ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
+      ...(link ? [`<p><a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a></p>`] : []),
+      `<p>${escapeHtml(signature)}</p></body></html>`,
+    ].join('')
+    return { to, subject, text, html }
+  }
+  const t = (locale: MailLocale, key: MessageKey, params: Record<string, string | number> = {}) =>
+    fill(MESSAGES[locale][key], params)
+  const link = (path: string, token: string, locale: MailLocale) =>
+    `${publicUrl}${path}?token=${encodeURIComponent(token)}${locale === 'en' ? '' : `&ui_locales=${locale}`}`
+
   return {
-    passwordReset(to: string, token: string, ttlMinutes: number): MailMessage {
+    passwordReset(to: string, token: string, ttlMinutes: number, locale: MailLocale = 'en'): MailMessage {
       return compose(
+        locale,
         to,
-        'Reset your password',
-        [
-          'Someone asked to reset the password of your account. If it was you, use the link below.',
-          `The link works once and expires in ${ttlMinutes} minutes. If it was not you, ignore this e-mail: your password stays as it is.`,
-        ],
-        { url: link('/ui/reset-password', token), label: 'Choose a new password' },
+        t(locale, 'reset_subject'),
+        [t(locale, 'reset_body_1'), t(locale, 'reset_body_2', { minutes: ttlMinutes })],
+        { url: link('/ui/reset-password', token, locale), label: t(locale, 'reset_link') },
       )
     },
-    passwordChanged(to: string): MailMessage {
-      return compose(to, 'Your password was changed', [
-        'The password of your account was just changed, and every session was signed out.',
-        'If you did not do this, reset your password now and contact your administrator.',
+    passwordChanged(to: string, locale: MailLocale = 'en'): MailMessage {
+      return compose(locale, to, t(locale, 'changed_subject'), [
+        t(locale, 'changed_body_1'),
+        t(locale, 'changed_body_2'),
       ])
     },
-    verifyEmail(to: string, token: string, ttlHours: number): MailMessage {
+    verifyEmail(to: string, token: string, ttlHours: number, locale: MailLocale = 'en'): MailMessage {
       return compose(
+        locale,
         to,
-        'Confirm your e-mail address',
-        [`Please confirm that this is your e-mail address. The link expires in ${ttlHours} hours.`],
-        { url: link('/ui/verify-email', token), label: 'Confirm my address' },
+        t(locale, 'verify_subject'),
+        [t(locale, 'verify_body', { hours: ttlHours })],
+        {
+          url: link('/ui/verify-email', token, locale),
+          label: t(locale, 'verify_link'),
+        },
       )
     },
-    securityNotice(to: string, subject: string, what: string): MailMessage {
-      return compose(to, subject, [
-        what,
-        'If this was not you, reset your password now and contact your administrator.',
+    securityNotice(to: string, kind: SecurityNoticeKind, locale: MailLocale = 'en'): MailMessage {
+      return compose(locale, to, t(locale, `${kind}_subject`), [
+        t(locale, `${kind}_body`),
+        t(locale, 'notice_footer'),
       ])
     },
   }

@@ -23,6 +23,7 @@ export interface UserCredentials {
   is_active: boolean
   email_verified: boolean
   mfa_enabled: boolean
+  locale: string | null
 }
 
 const PUBLIC_COLUMNS = [
@@ -61,10 +62,25 @@ export function createUserRepository(db: Executor) {
     },
 
     /** The only query that reads a password hash. */
+    /** The language the account's e-mails are written in (null: the default). */
+    async localeOf(id: string): Promise<string | null> {
+      const row = await db.selectFrom('users').select('locale').where('id', '=', id).executeTakeFirst()
+      return row?.locale ?? null
+    },
+
+    async setLocale(id: string, locale: string): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ locale })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('locale', 'is', null), eb('locale', '!=', locale)]))
+        .execute()
+    },
+
     async findCredentialsByEmail(email: string): Promise<UserCredentials | undefined> {
       return db
         .selectFrom('users')
-        .select(['id', 'password_hash', 'is_active', 'email_verified', 'mfa_enabled'])
+        .select(['id', 'password_hash', 'is_active', 'email_verified', 'mfa_enabled', 'locale'])
         .where(sql<string>`lower(email)`, '=', email.toLowerCase())
         .executeTakeFirst()
     },
@@ -72,7 +88,7 @@ export function createUserRepository(db: Executor) {
     async findCredentialsById(id: string): Promise<UserCredentials | undefined> {
       return db
         .selectFrom('users')
-        .select(['id', 'password_hash', 'is_active', 'email_verified', 'mfa_enabled'])
+        .select(['id', 'password_hash', 'is_active', 'email_verified', 'mfa_enabled', 'locale'])
         .where('id', '=', id)
         .executeTakeFirst()
     },

@@ -61,7 +61,7 @@ export function createAuthService(deps: {
 
   return {
     async register(
-      input: { email: string; password: string; full_name?: string | null },
+      input: { email: string; password: string; full_name?: string | null; locale?: string },
       ctx: RequestContext,
     ): Promise<UserRecord> {
       const email = requireEmail(input.email)
@@ -80,6 +80,8 @@ export function createAuthService(deps: {
           created_at: now,
           updated_at: now,
           password_changed_at: now,
+          // The pages' language at sign-up (API registrations keep the default, English).
+          locale: input.locale === 'es' || input.locale === 'en' ? input.locale : null,
         })
         await repos.users.addRole(id, DEFAULT_ROLE)
         const user = await repos.users.getById(id)

@@ -7,7 +7,7 @@ import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
 import { normalizeEmail } from '../lib/email.js'
 import type { Mailer } from '../mail/mailer.js'
-import type { Templates } from '../mail/templates.js'
+import { mailLocale, type Templates } from '../mail/templates.js'
 import type { AuthMetrics } from '../observability/metrics.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { Store } from '../stores/store.js'
@@ -70,9 +70,15 @@ export function createEmailFlowsService(deps: {
       user: { id: string; email: string },
     ) {
       const token = await issue(repos, user.id, 'email_verification', deps.emailVerificationTtlSeconds)
+      const locale = mailLocale(await repos.users.localeOf(user.id))
       tx.afterCommit(() =>
         mailer.send(
-          templates.verifyEmail(user.email, token, Math.round(deps.emailVerificationTtlSeconds / 3600)),
+          templates.verifyEmail(
+            user.email,
+            token,
+            Math.round(deps.emailVerificationTtlSeconds / 3600),
+            locale,
+          ),
         ),
       )
     },
@@ -99,7 +105,14 @@ export function createEmailFlowsService(deps: {
           targetId: user.id,
         })
         tx.afterCommit(() =>
-          mailer.send(templates.passwordReset(email, token, Math.round(deps.passwordResetTtlSeconds / 60))),
+          mailer.send(
+            templates.passwordReset(
+              email,
+              token,
+              Math.round(deps.passwordResetTtlSeconds / 60),
+              mailLocale(user.locale),
+            ),
+          ),
         )
       })
     },
@@ -126,7 +139,8 @@ export function createEmailFlowsService(deps: {
           targetId: user.id,
           metadata: { sessions_ended: ended },
         })
-        tx.afterCommit(() => mailer.send(templates.passwordChanged(user.email)))
+        const locale = mailLocale(await repos.users.localeOf(user.id))
+        tx.afterCommit(() => mailer.send(templates.passwordChanged(user.email, locale)))
       })
       deps.metrics.passwordReset()
     },

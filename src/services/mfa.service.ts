@@ -12,7 +12,7 @@ import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
 import type { Mailer } from '../mail/mailer.js'
-import type { Templates } from '../mail/templates.js'
+import { mailLocale, type SecurityNoticeKind, type Templates } from '../mail/templates.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { Store } from '../stores/store.js'
 import type { AuditService } from './audit.service.js'
@@ -57,8 +57,12 @@ export function createMfaService(deps: {
   const accountFailuresKey = (userId: string) => `mfa:fail:${userId}`
   const accountLockKey = (userId: string) => `mfa:lock:${userId}`
 
-  const notify = (tx: TransactionContext, email: string, subject: string, what: string) =>
-    tx.afterCommit(() => mailer.send(templates.securityNotice(email, subject, what)))
+  const notify = (tx: TransactionContext, user: { id: string; email: string }, kind: SecurityNoticeKind) =>
+    tx.afterCommit(async () =>
+      mailer.send(
+        templates.securityNotice(user.email, kind, mailLocale(await uow.read.users.localeOf(user.id))),
+      ),
+    )
 
   /** Checks a current TOTP code of a confirmed factor and burns its time step. */
   const useTotp = async (repos: Repositories, userId: string, code: string): Promise<boolean> => {
@@ -110,12 +114,7 @@ export function createMfaService(deps: {
           targetType: 'user',
           targetId: user.id,
         })
-        notify(
-          tx,
-          user.email,
-          'Two-factor authentication is on',
-          'Two-factor authentication was just enabled on your account.',
-        )
+        notify(tx, user, 'mfa_enabled')
         return { recovery_codes: codes }
       })
     },
@@ -162,12 +161,7 @@ export function createMfaService(deps: {
         targetId: user.id,
         metadata: actorId === user.id ? {} : { by_admin: true },
       })
-      notify(
-        tx,
-        user.email,
-        'Two-factor authentication is off',
-        'Two-factor authentication was just disabled on your account.',
-      )
+      notify(tx, user, 'mfa_disabled')
     },
 
     async regenerateRecoveryCodes(principal: Principal, code: string): Promise<{ recovery_codes: string[] }> {
@@ -220,12 +214,7 @@ export function createMfaService(deps: {
           targetType: 'user',
           targetId: userId,
         })
-        notify(
-          tx,
-          user.email,
-          'A recovery code was used',
-          'One of your recovery codes was just used to sign in.',
-        )
+        notify(tx, user, 'recovery_code_used')
         return true
       })
       if (!ok) {

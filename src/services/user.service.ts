@@ -30,6 +30,11 @@ export function createUserService(deps: {
   }
 
   return {
+    /** Remembers the language a person uses the pages in: their e-mails follow it. */
+    async rememberLocale(userId: string, locale: 'en' | 'es'): Promise<void> {
+      await uow.read.users.setLocale(userId, locale)
+    },
+
     async me(principal: Principal): Promise<UserRecord | CachedUser> {
       return principal.profile ?? uow.read.users.getById(principal.userId)
     },

@@ -23,6 +23,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   )
   await sql`ALTER TABLE sessions ADD COLUMN amr text[] NOT NULL DEFAULT '{}'`.execute(db)
   await sql`ALTER TABLE sessions ADD COLUMN auth_time timestamptz`.execute(db)
+  // The language the account last used the pages in: its e-mails are written in it (null: English).
+  await sql`ALTER TABLE users ADD COLUMN locale text CHECK (locale IN ('en', 'es'))`.execute(db)
 
   await sql`
     CREATE TABLE oidc_payloads (

@@ -269,6 +269,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
     interaction: PendingInteraction | undefined,
     user: { mfa_enabled: boolean },
   ) => {
+    await services.users.rememberLocale(opened.userId, page.locale)
     reply.header(
       'set-cookie',
       browserSessionCookie(

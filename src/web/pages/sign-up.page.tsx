@@ -136,7 +136,10 @@ export function signUpPage(scope: FastifyInstance, deps: PageDeps): void {
       const ctx = requestContextOf(request)
       let userId: string
       try {
-        const user = await services.auth.register({ email, password, full_name: form.full_name ?? null }, ctx)
+        const user = await services.auth.register(
+          { email, password, full_name: form.full_name ?? null, locale: page.locale },
+          ctx,
+        )
         userId = user.id
       } catch (error) {
         if (!(error instanceof AppError)) throw error
