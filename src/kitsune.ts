@@ -199,6 +199,14 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       if (result !== 'unchanged') logger.info({ result }, 'bootstrap administrator ensured (ADMIN_EMAIL)')
     }
 
+    // Expired provider objects (codes, tokens, sessions) are deleted in batches, a day after expiry.
+    const purge = setInterval(() => {
+      services.oidcGrants
+        .purgeExpired()
+        .catch((error) => logger.warn({ err: error }, 'purge of expired OIDC objects failed'))
+    }, 10 * 60_000)
+    purge.unref()
+
     const openStore = store
     return {
       config,
@@ -211,6 +219,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       uow,
       services,
       async close() {
+        clearInterval(purge)
         keys.close()
         await mailer.close()
         await openStore.close()

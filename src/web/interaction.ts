@@ -9,6 +9,7 @@ import {
   REAUTHENTICATE_REASONS,
 } from '../oidc/provider.js'
 import type { BrowserSession } from '../services/browser-session.service.js'
+import { allowFormTargets } from './csp.js'
 
 /** What a page needs to know about the sign-in an application started. */
 export interface PendingInteraction {
@@ -53,6 +54,9 @@ export async function pendingInteraction(
   const client = await provider.Client.find(clientId)
   if (!client) return undefined
   const prompt = details.prompt as { name: string; reasons: string[]; details: Record<string, unknown> }
+  // Every form on a page of this sign-in may end in a redirect to the application, and browsers
+  // check those redirects against the form-action of the page that held the form.
+  allowFormTargets(reply, client.redirectUris ?? [])
   return {
     uid: details.uid,
     prompt: prompt.name,

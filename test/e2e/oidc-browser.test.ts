@@ -114,47 +114,6 @@ describe.skipIf(chromiumBinary.skip)(
     })
 
     /**
-     * KNOWN: Kitsune's pages send `form-action 'self'` on the pages whose forms end in a redirect to
-     * the application (sign-in and sign-up opened by an application, the MFA step, consent), and
-     * Chromium applies the policy of the page that submitted a form to every redirect that follows
-     * it, so the last hop to the application's redirect URI is blocked ("Sending form data to
-     * '…/ui/sign-in' violates … "form-action 'self'"") and the person stays on the page. Kitsune adds
-     * the redirect URIs' origins only to the CSP of the POST's 303 response (allowFormTargets), which
-     * no browser consults. The test "lets the sign-in form end in a redirect to the application"
-     * below shows it; until it is fixed, the other flows run with each of Kitsune's pages given the
-     * application's origin in form-action, the policy Kitsune should send itself on those pages.
-     * Every other directive is left as sent, and any violation is still recorded and asserted.
-     */
-    const widenFormAction = async (page: Page) => {
-      // Through the DevTools protocol at the response stage: Playwright's page.route does not see the
-      // requests a redirect leads to, and every page here is reached through redirects.
-      const cdp = await page.context().newCDPSession(page)
-      cdp.on('Fetch.requestPaused', (event) => {
-        const headers = event.responseHeaders ?? []
-        const csp = headers.find((header) => header.name.toLowerCase() === 'content-security-policy')
-        const status = event.responseStatusCode ?? 0
-        const redirect = status >= 300 && status < 400
-        const widen = !redirect && csp?.value.includes("form-action 'self'") && !csp.value.includes(rp.origin)
-        const resume = async () => {
-          if (!csp || !widen) return cdp.send('Fetch.continueRequest', { requestId: event.requestId })
-          csp.value = csp.value.replace("form-action 'self'", `form-action 'self' ${rp.origin}`)
-          const { body, base64Encoded } = await cdp.send('Fetch.getResponseBody', {
-            requestId: event.requestId,
-          })
-          return cdp.send('Fetch.fulfillRequest', {
-            requestId: event.requestId,
-            responseCode: status,
-            responsePhrase: event.responseStatusText || undefined,
-            responseHeaders: headers,
-            body: base64Encoded ? body : Buffer.from(body).toString('base64'),
-          })
-        }
-        resume().catch(() => {}) // the page closed meanwhile
-      })
-      await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${issuer}/*`, requestStage: 'Response' }] })
-    }
-
-    /**
      * A browser context whose CSP violations all land in `violations`: the securitypolicyviolation
      * events (RECORD_CSP_VIOLATIONS, forwarded out of the page before it navigates away) and the
      * messages Chromium writes to the console for them (those come with JavaScript disabled too).
@@ -162,7 +121,6 @@ describe.skipIf(chromiumBinary.skip)(
     const withContext = async (
       options: BrowserContextOptions,
       use: (page: Page, context: BrowserContext) => Promise<void>,
-      { allowRedirectToApplication = true } = {},
     ) => {
       const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', ...options })
       try {
@@ -188,7 +146,6 @@ describe.skipIf(chromiumBinary.skip)(
             violations.push({ url: message.page()?.url() ?? '', message: message.text() })
         })
         const page = await context.newPage()
-        if (allowRedirectToApplication) await widenFormAction(page)
         await use(page, context)
       } finally {
         await context.close()
@@ -430,27 +387,23 @@ describe.skipIf(chromiumBinary.skip)(
       expect(kitsuneViolations()).toEqual([])
     })
 
-    // KNOWN: fails until the pages opened for an application allow its redirect URIs in form-action
-    // (see widenFormAction above); it.fails turns red once Kitsune sends that policy itself.
-    it.fails('lets the sign-in form end in a redirect to the application, with the CSP Kitsune sends', async () => {
+    // Browsers check every redirect after a form submission against the form-action of the page
+    // that held the form: the pages of an application's sign-in allow its redirect URIs there.
+    it('lets the sign-in form end in a redirect to the application, with the CSP Kitsune sends', async () => {
       const user = await registerUser(t)
-      await withContext(
-        {},
-        async (page) => {
-          await page.goto(rp.startUrl('first'))
-          await landOn(page, atPath('/ui/sign-in'), 'the sign-in page')
-          await signIn(page, user)
-          // Either the application's page, or the browser's report of what it blocked.
-          await expect
-            .poll(() => atCallback(new URL(page.url())) || kitsuneViolations().length > 0, {
-              timeout: 10_000,
-            })
-            .toBe(true)
-          expect(kitsuneViolations()).toEqual([])
-          await expectSignedInAt(page, user.email)
-        },
-        { allowRedirectToApplication: false },
-      )
+      await withContext({}, async (page) => {
+        await page.goto(rp.startUrl('first'))
+        await landOn(page, atPath('/ui/sign-in'), 'the sign-in page')
+        await signIn(page, user)
+        // Either the application's page, or the browser's report of what it blocked.
+        await expect
+          .poll(() => atCallback(new URL(page.url())) || kitsuneViolations().length > 0, {
+            timeout: 10_000,
+          })
+          .toBe(true)
+        expect(kitsuneViolations()).toEqual([])
+        await expectSignedInAt(page, user.email)
+      })
     })
 
     it('shows the sign-in page in Spanish for ui_locales=es', async () => {

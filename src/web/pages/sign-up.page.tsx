@@ -81,12 +81,13 @@ export function signUpPage(scope: FastifyInstance, deps: PageDeps): void {
   scope.get<{ Querystring: { interaction?: string } }>(
     '/sign-up',
     { schema: { hide: true, querystring: pageQuerySchema({ interaction: UID_MAX }) } },
-    (request, reply) =>
-      sendPage(
-        reply,
-        200,
-        <SignUpPage page={pageOf(request, reply)} interaction={request.query.interaction} />,
-      ),
+    async (request, reply) => {
+      const page = pageOf(request, reply)
+      const uid = request.query.interaction
+      // Inside an application's sign-in (its redirect URIs join the page's form-action).
+      const interaction = uid ? await pendingInteraction(engine, request, reply, uid) : undefined
+      return sendPage(reply, 200, <SignUpPage page={page} interaction={interaction?.uid} />)
+    },
   )
 
   scope.post<{ Body: SignUpForm }>(
@@ -108,6 +109,7 @@ export function signUpPage(scope: FastifyInstance, deps: PageDeps): void {
       const page = pageOf(request, reply)
       const form = request.body
       const uid = form.interaction
+      const interaction = uid ? await pendingInteraction(engine, request, reply, uid) : undefined
       const errors: Array<{ field: string; message: string }> = []
       const email = (form.email ?? '').trim()
       const password = form.password ?? ''
@@ -171,7 +173,7 @@ export function signUpPage(scope: FastifyInstance, deps: PageDeps): void {
         ),
       )
       // Back to the application's sign-in, which the new session now answers.
-      if (uid && (await pendingInteraction(engine, request, reply, uid)))
+      if (uid && interaction)
         return reply.redirect(page.href(`${SIGN_IN}?interaction=${encodeURIComponent(uid)}`), 303)
       return reply.redirect(page.href(SIGNED_IN), 303)
     },
