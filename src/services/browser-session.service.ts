@@ -53,7 +53,7 @@ export function createBrowserSessionService(deps: {
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
       const session = await uow.read.sessions.findById(sessionId)
       const now = clock.now()
-      if (!session || session.kind !== 'browser' || session.revoked_at !== null || session.expires_at <= now)
+      if (session?.kind !== 'browser' || session.revoked_at !== null || session.expires_at <= now)
         return undefined
       const user = await uow.read.users.findById(session.user_id)
       if (!user?.is_active) return undefined

@@ -66,7 +66,11 @@ describe.each(testTargets())('authorization code + PKCE with a real relying part
 
     // One identity, one session: the page sign-in is a Kitsune session, listed with the application.
     const api = await login(t, user)
-    const listed = await t.inject({ method: 'GET', url: '/api/v1/users/me/sessions', headers: bearer(api.access_token) })
+    const listed = await t.inject({
+      method: 'GET',
+      url: '/api/v1/users/me/sessions',
+      headers: bearer(api.access_token),
+    })
     const browserSession = listed.json().items.find((s: { kind: string }) => s.kind === 'browser')
     expect(browserSession.applications).toEqual([{ client_id: clientId, client_name: 'Test app' }])
 

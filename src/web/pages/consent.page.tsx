@@ -84,12 +84,7 @@ export function consentPage(scope: FastifyInstance, deps: PageDeps): void {
   const load = async (request: FastifyRequest, reply: FastifyReply, uid: string | undefined) => {
     const interaction = uid ? await pendingInteraction(engine, request, reply, uid) : undefined
     const session = await services.browserSessions.resolve(browserSessionCookieOf(request, cookies))
-    if (
-      !interaction ||
-      interaction.prompt !== 'consent' ||
-      !session ||
-      session.user.id !== interaction.accountId
-    )
+    if (interaction?.prompt !== 'consent' || !session || session.user.id !== interaction.accountId)
       return undefined
     return { interaction, session }
   }
