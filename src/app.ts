@@ -120,15 +120,16 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   await typed.register(async (scope) => adminAuditLogRoutes(scope, kitsune), {
     prefix: '/api/v1/admin/audit-logs',
   })
-  await typed.register(async (scope) => adminClientRoutes(scope, kitsune), {
+  // The OpenID Provider in use, built on first use (the admin API issues its initial access tokens).
+  const cookies = cookiePolicy(config.publicUrl)
+  if (cookies.warning) kitsune.logger.warn({ public_url: config.publicUrl }, cookies.warning)
+  const engine = createEngineHolder(kitsune, cookies)
+  await typed.register(async (scope) => adminClientRoutes(scope, kitsune, engine), {
     prefix: '/api/v1/admin/clients',
   })
 
   // The OpenID Provider (its own scope: the engine reads request bodies itself), then the pages
   // people see, in their own scope: HTML errors, page CSP, form bodies, CSRF.
-  const cookies = cookiePolicy(config.publicUrl)
-  if (cookies.warning) kitsune.logger.warn({ public_url: config.publicUrl }, cookies.warning)
-  const engine = createEngineHolder(kitsune, cookies)
   registerBackChannelLogout(kitsune, engine)
   await app.register(async (scope) => oidcEndpoints(scope, kitsune, engine))
   await app.register(async (scope) => webPages(scope, kitsune, engine, cookies), { prefix: '/ui' })

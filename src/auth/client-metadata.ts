@@ -331,3 +331,86 @@ export function checkClientMetadata(
 
   return errors.length > 0 ? { ok: false, errors } : { ok: true, metadata }
 }
+
+/** RFC 7591 fields of a dynamic registration that Kitsune's registry keeps. */
+const REGISTERED_STRINGS = [
+  'client_name',
+  'token_endpoint_auth_method',
+  'scope',
+  'application_type',
+  'id_token_signed_response_alg',
+  'backchannel_logout_uri',
+  'jwks_uri',
+] as const
+const REGISTERED_LISTS = [
+  'redirect_uris',
+  'post_logout_redirect_uris',
+  'grant_types',
+  'response_types',
+  'default_acr_values',
+  'permissions',
+] as const
+/**
+ * What the OpenID Provider adds to every registration: the identifiers it issued, and
+ * backchannel_logout_session_required (Kitsune's logout tokens always name the session).
+ */
+const ISSUED_FIELDS = new Set([
+  'client_id',
+  'client_secret',
+  'client_id_issued_at',
+  'client_secret_expires_at',
+  'backchannel_logout_session_required',
+])
+/** Fields the OpenID Provider fills with a default: accepted only at the value every Kitsune client has. */
+const FIXED_FIELDS: Readonly<Record<string, unknown>> = {
+  subject_type: 'public',
+  require_auth_time: false,
+  require_pushed_authorization_requests: false,
+  dpop_bound_access_tokens: false,
+}
+
+/**
+ * The metadata of an RFC 7591 registration, as the OpenID Provider hands it over after its own
+ * checks, turned into the input of a registry entry. Every field Kitsune does not keep is a
+ * problem (dropping it would leave the client other than it registered); so is asking to be
+ * first-party (a registered client always asks for consent) or for permissions (only an
+ * administrator gives those). The result still has to pass checkClientMetadata.
+ */
+export function registrationInput(
+  registration: Readonly<Record<string, unknown>>,
+): { ok: true; input: ClientMetadataInput } | { ok: false; errors: FieldError[] } {
+  const errors: FieldError[] = []
+  const input: Record<string, unknown> = {}
+  const known = new Set<string>([...REGISTERED_STRINGS, ...REGISTERED_LISTS, 'first_party'])
+  for (const [key, value] of Object.entries(registration)) {
+    if (value === undefined || value === null || ISSUED_FIELDS.has(key)) continue
+    if (key in FIXED_FIELDS) {
+      if (value !== FIXED_FIELDS[key])
+        errors.push({ field: `/${key}`, message: `only ${JSON.stringify(FIXED_FIELDS[key])} is supported` })
+      continue
+    }
+    if (!known.has(key)) {
+      errors.push({ field: `/${key}`, message: 'is not client metadata Kitsune registers' })
+      continue
+    }
+    if ((REGISTERED_STRINGS as readonly string[]).includes(key)) {
+      if (typeof value === 'string') input[key] = value
+      else errors.push({ field: `/${key}`, message: 'must be a string' })
+    } else if ((REGISTERED_LISTS as readonly string[]).includes(key)) {
+      if (Array.isArray(value) && value.every((item) => typeof item === 'string')) input[key] = value
+      else errors.push({ field: `/${key}`, message: 'must be an array of strings' })
+    }
+  }
+  if (registration.first_party !== undefined && registration.first_party !== false)
+    errors.push({
+      field: '/first_party',
+      message: 'a dynamically registered client is never first-party (it always asks for consent)',
+    })
+  if (Array.isArray(input.permissions) && input.permissions.length > 0)
+    errors.push({
+      field: '/permissions',
+      message: 'are not given through dynamic registration (an administrator gives them)',
+    })
+  if (errors.length > 0) return { ok: false, errors }
+  return { ok: true, input: { ...(input as ClientMetadataInput), first_party: false, permissions: [] } }
+}

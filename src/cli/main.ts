@@ -54,6 +54,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Delete an OpenID client',
     load: async () => (await import('./commands/clients.command.js')).clientsDeleteCommand,
   },
+  'clients initial-token': {
+    summary: 'Issue an initial access token for dynamic client registration (printed once)',
+    load: async () => (await import('./commands/clients.command.js')).clientsInitialTokenCommand,
+  },
 }
 
 function usage(): string {

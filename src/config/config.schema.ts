@@ -82,6 +82,11 @@ export interface OidcConfig {
   readonly mfaMissing: 'enrol' | 'refuse'
   /** Let the engine's outgoing requests (back-channel logout, client JWKS) reach private addresses. */
   readonly allowPrivateUris: boolean
+  /**
+   * OIDC_DYNAMIC_REGISTRATION: RFC 7591 registration at /oidc/reg, each request carrying an initial
+   * access token an administrator issued (`kitsune clients initial-token`, or the admin API).
+   */
+  readonly dynamicRegistration: boolean
 }
 
 export interface BrandConfig {
@@ -139,6 +144,7 @@ export const CONFIG_VARIABLES = [
   'OIDC_RESOURCES',
   'OIDC_MFA_MISSING',
   'OIDC_ALLOW_PRIVATE_URIS',
+  'OIDC_DYNAMIC_REGISTRATION',
   'BRAND_NAME',
   'BRAND_LOGO_URL',
   'BRAND_COLOR',

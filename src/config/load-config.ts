@@ -232,6 +232,7 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
       resources,
       mfaMissing: mfaMissing === 'enrol' ? 'enrol' : 'refuse',
       allowPrivateUris: bool('OIDC_ALLOW_PRIVATE_URIS', false),
+      dynamicRegistration: bool('OIDC_DYNAMIC_REGISTRATION', false),
     },
     brand: {
       name: get('BRAND_NAME')?.trim() || 'Kitsune',

@@ -36,6 +36,11 @@ export const ERROR_CODES = {
   LAST_ADMIN: { status: 409, slug: 'last-admin', title: 'The last administrator cannot be removed' },
   ROLE_EXISTS: { status: 409, slug: 'role-exists', title: 'A role with this name exists' },
   BUILT_IN_ROLE: { status: 409, slug: 'built-in-role', title: 'Built-in roles cannot be changed this way' },
+  DYNAMIC_REGISTRATION_OFF: {
+    status: 409,
+    slug: 'dynamic-registration-off',
+    title: 'Dynamic client registration is off (OIDC_DYNAMIC_REGISTRATION)',
+  },
   RATE_LIMITED: { status: 429, slug: 'rate-limited', title: 'Too many requests' },
   SERVER_BUSY: {
     status: 503,

@@ -1,8 +1,11 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider'
+import type { Adapter, AdapterPayload, KoaContextWithOIDC } from 'oidc-provider'
+import Provider, { errors } from 'oidc-provider'
 import type { UnitOfWork } from '../db/unit-of-work.js'
+import { AppError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { OidcClientService } from '../services/oidc-client.service.js'
+import { type RequestContext, requestContextOf } from '../services/request-context.js'
 import type { Store } from '../stores/store.js'
 import { failClosed } from './errors.js'
 
@@ -26,7 +29,8 @@ export interface AdapterDeps {
 
 /**
  * oidc-provider's storage interface (docs: "adapter") over Kitsune's database and store. Clients
- * come from Kitsune's client registry (read-only here: dynamic registration is off).
+ * come from Kitsune's client registry; the engine writes one only through dynamic registration
+ * (OIDC_DYNAMIC_REGISTRATION), which the registry checks and stores as its own.
  */
 export function createAdapterClass(deps: AdapterDeps): new (model: string) => Adapter {
   const { uow, store, clients, clock } = deps
@@ -42,7 +46,10 @@ export function createAdapterClass(deps: AdapterDeps): new (model: string) => Ad
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const model = this.#model
-      if (model === 'Client') throw new Error('clients are registered through Kitsune, not the engine')
+      if (model === 'Client') {
+        await registerClient(clients, id, payload)
+        return
+      }
       await failClosed(async () => {
         if (STORE_MODELS.has(model)) {
           await store.set(storeKey(model, id), JSON.stringify(payload), Math.max(1, Math.ceil(expiresIn)))
@@ -98,6 +105,8 @@ export function createAdapterClass(deps: AdapterDeps): new (model: string) => Ad
 
     async destroy(id: string): Promise<void> {
       const model = this.#model
+      // Registration management (RFC 7592) is off: clients are deleted through Kitsune only.
+      if (model === 'Client') throw new Error('clients are deleted through Kitsune, not the engine')
       await failClosed(async () => {
         if (STORE_MODELS.has(model)) await store.del([storeKey(model, id)])
         else await payloads().destroy(model, id)
@@ -108,6 +117,39 @@ export function createAdapterClass(deps: AdapterDeps): new (model: string) => Ad
       await failClosed(() => payloads().revokeByGrantId(grantId))
     }
   }
+}
+
+/**
+ * A client registered at /oidc/reg (RFC 7591): Kitsune's registry checks and stores it. Kitsune's
+ * refusal becomes the engine's 400 invalid_client_metadata (invalid_redirect_uri when it starts
+ * with a redirect URI, RFC 7591 section 3.2.2), naming each field and why.
+ */
+async function registerClient(clients: OidcClientService, id: string, payload: AdapterPayload) {
+  try {
+    await failClosed(() =>
+      clients.registerFromEngine(id, payload as Record<string, unknown>, registrantContext()),
+    )
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'VALIDATION_FAILED') {
+      const problems = error.errors?.map((e) => `${e.field.replace(/^\//, '')} ${e.message}`)
+      throw new errors.InvalidClientMetadata(
+        problems?.join('; ') ?? error.detail ?? 'invalid client metadata',
+      )
+    }
+    throw error
+  }
+}
+
+/** Who registered, for the audit entry: the request the engine is answering (its AsyncLocalStorage). */
+function registrantContext(): RequestContext | undefined {
+  const ctx = (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx
+  if (!ctx) return undefined
+  const requestId = ctx.res.getHeader('x-request-id')
+  return requestContextOf({
+    ip: ctx.ip,
+    id: typeof requestId === 'string' ? requestId : '',
+    headers: { 'user-agent': ctx.get('user-agent') || undefined },
+  })
 }
 
 function present(

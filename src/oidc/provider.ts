@@ -4,6 +4,7 @@ import Provider, { type Configuration, errors, interactionPolicy } from 'oidc-pr
 import { CLIENT_SCOPES } from '../auth/client-metadata.js'
 import { deriveKey } from '../auth/secret-box.js'
 import type { Kitsune } from '../kitsune.js'
+import { newClientId, newClientSecret } from '../services/oidc-client.service.js'
 import { ID_TOKEN_ALGORITHM, ID_TOKEN_MAX_TTL_SECONDS } from '../services/signing-key.service.js'
 import type { CookiePolicy } from '../web/csrf.js'
 import { createAdapterClass } from './adapter.js'
@@ -198,7 +199,18 @@ export function createEngine(kitsune: Kitsune, cookies: CookiePolicy): OidcEngin
         logoutSource: views.logout,
         postLogoutSuccessSource: views.logoutSuccess,
       },
-      registration: { enabled: false },
+      // RFC 7591 registration at /oidc/reg, only with an initial access token an administrator
+      // issued (initialAccessTokenMinter below); the adapter stores the client in Kitsune's
+      // registry after the same checks as the admin API. Management (RFC 7592) stays off, so no
+      // registration access token is issued: it would open nothing but a read of the client's
+      // record, secret included.
+      registration: {
+        enabled: config.oidc.dynamicRegistration,
+        initialAccessToken: true,
+        idFactory: () => newClientId(),
+        secretFactory: () => newClientSecret(),
+        issueRegistrationAccessToken: false,
+      },
     },
     interactions: {
       policy: policy(),
@@ -299,6 +311,19 @@ export function createEngine(kitsune: Kitsune, cookies: CookiePolicy): OidcEngin
   Object.defineProperty(provider.Client.prototype, 'includeSid', { configurable: true, value: () => true })
 
   return { provider, kids: kidsOf(keys.jwks().keys) }
+}
+
+/**
+ * Issues initial access tokens for dynamic registration through the engine's InitialAccessToken
+ * model (kept in oidc_payloads by the adapter): each token opens /oidc/reg until it expires.
+ */
+export function initialAccessTokenMinter(provider: Provider) {
+  return async (ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> => {
+    const token = new provider.InitialAccessToken({ expiresIn: ttlSeconds })
+    const value = await token.save()
+    const exp = (token as unknown as { exp?: number }).exp
+    return { token: value, expiresAt: new Date((exp ?? Math.floor(Date.now() / 1000) + ttlSeconds) * 1000) }
+  }
 }
 
 export function kidsOf(keys: ReadonlyArray<{ kid?: string }>): string {

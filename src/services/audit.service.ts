@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   'client.updated',
   'client.secret_rotated',
   'client.deleted',
+  'client.initial_token_issued',
   'oidc.authorized',
   'oidc.consent_granted',
   'oidc.consent_revoked',

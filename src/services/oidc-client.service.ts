@@ -4,6 +4,7 @@ import {
   type ClientMetadataInput,
   checkClientMetadata,
   mergeClientMetadata,
+  registrationInput,
   usesClientSecret,
   withClientDefaults,
 } from '../auth/client-metadata.js'
@@ -55,11 +56,32 @@ export interface EngineClientMetadata {
 /** Who makes a change: an administrator's user id, or null for the command line. */
 export type ClientActor = string | null
 
+/** How long an initial access token for dynamic registration opens /oidc/reg, in seconds. */
+export const INITIAL_TOKEN_TTL = { default: 3600, min: 60, max: 30 * 86_400 } as const
+
+/**
+ * Issues an initial access token in the OpenID Provider's storage (its InitialAccessToken model):
+ * given by whoever holds the engine (HTTP application, command line), absent when
+ * OIDC_DYNAMIC_REGISTRATION is off.
+ */
+export type InitialAccessTokenMinter = (ttlSeconds: number) => Promise<{ token: string; expiresAt: Date }>
+
+export interface InitialAccessTokenIssued {
+  initial_access_token: string
+  expires_at: Date
+}
+
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/
-/** 128 random bits, base64url: 22 characters, unguessable and safe in URLs and Basic auth. */
-const newClientId = () => randomBytes(16).toString('base64url')
-/** 256 random bits, base64url (43 characters), shown once. */
-const newClientSecret = () => randomBytes(32).toString('base64url')
+/**
+ * A new client_id: 128 random bits, base64url (22 characters), unguessable and safe in URLs and
+ * Basic auth. Also the OpenID Provider's `idFactory` for dynamically registered clients.
+ */
+export const newClientId = (): string => randomBytes(16).toString('base64url')
+/**
+ * A new client secret: 256 random bits, base64url (43 characters), shown once. Also the OpenID
+ * Provider's `secretFactory` for dynamically registered clients.
+ */
+export const newClientSecret = (): string => randomBytes(32).toString('base64url')
 /** Binds a sealed secret to its client: copied onto another row, it does not open. */
 const sealContext = (clientId: string) => `oidc-client:${clientId}`
 
@@ -218,6 +240,95 @@ export function createOidcClientService(deps: {
         return repos.oidcClients.getById(clientId)
       })
       return secret === undefined ? client : { ...client, client_secret: secret }
+    },
+
+    /**
+     * RFC 7591 dynamic registration (OIDC_DYNAMIC_REGISTRATION), for the OpenID Provider's adapter
+     * (`Client` model, `upsert`): the engine has checked the request against its own rules, issued
+     * the client_id and, for a secret-based method, the secret, and hands over the metadata it
+     * registers. The same checks as the admin API apply (registrationInput refuses what the
+     * registry cannot keep); the secret is sealed as for any other client. Such a client is never
+     * first-party and carries no permissions. Audited as `client.created` (dynamic) with no actor.
+     */
+    async registerFromEngine(
+      clientId: string,
+      registration: Readonly<Record<string, unknown>>,
+      ctx?: RequestContext,
+    ): Promise<void> {
+      if (!CLIENT_ID.test(clientId)) throw new Error('the OpenID Provider issued a malformed client_id')
+      const parsed = registrationInput(registration)
+      if (!parsed.ok)
+        throw new AppError('VALIDATION_FAILED', {
+          detail: parsed.errors.map((e) => `${e.field} ${e.message}`).join('; '),
+          errors: parsed.errors,
+        })
+      const metadata = requireValid(withClientDefaults(parsed.input), idTokenAlgorithms)
+      const issued = typeof registration.client_secret === 'string' ? registration.client_secret : undefined
+      const secret = usesClientSecret(metadata.token_endpoint_auth_method) ? issued : undefined
+      if (usesClientSecret(metadata.token_endpoint_auth_method) && !issued)
+        throw new Error('the OpenID Provider issued no secret for a client_secret method')
+      // The engine issues a secret for other reasons too (HMAC algorithms) that Kitsune does not offer.
+      if (issued && !secret)
+        throw validationError(
+          '/token_endpoint_auth_method',
+          `a client secret is only issued for ${['client_secret_basic', 'client_secret_post'].join(' or ')}`,
+        )
+      const now = clock.now()
+      await uow.run(async (repos, tx) => {
+        await repos.oidcClients.insert({
+          client_id: clientId,
+          ...metadata,
+          client_secret_enc: secret === undefined ? null : secretBox.seal(secret, sealContext(clientId)),
+          created_at: now,
+          updated_at: now,
+          created_by: null,
+        })
+        await audit.record(repos, tx, ctx, {
+          action: 'client.created',
+          actorId: null,
+          targetType: 'client',
+          targetId: clientId,
+          metadata: {
+            dynamic: true,
+            client_name: metadata.client_name,
+            grant_types: metadata.grant_types,
+            token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+            first_party: false,
+            application_type: metadata.application_type,
+          },
+        })
+      })
+    },
+
+    /**
+     * An initial access token for RFC 7591 registration at /oidc/reg (OIDC_DYNAMIC_REGISTRATION),
+     * shown this once and good for registrations until it expires. `mint` is absent when
+     * registration is off. Audited (`client.initial_token_issued`, never the token itself); an
+     * audit that fails leaves a token nobody was shown.
+     */
+    async issueInitialAccessToken(
+      actor: ClientActor,
+      options: { ttlSeconds?: number; mint: InitialAccessTokenMinter | undefined },
+      ctx?: RequestContext,
+    ): Promise<InitialAccessTokenIssued> {
+      if (!options.mint)
+        throw new AppError('DYNAMIC_REGISTRATION_OFF', {
+          detail:
+            'dynamic client registration is off: set OIDC_DYNAMIC_REGISTRATION=true to issue initial access tokens',
+        })
+      const ttl = options.ttlSeconds ?? INITIAL_TOKEN_TTL.default
+      if (!Number.isInteger(ttl) || ttl < INITIAL_TOKEN_TTL.min || ttl > INITIAL_TOKEN_TTL.max)
+        throw validationError(
+          '/ttl_seconds',
+          `must be a whole number of seconds from ${INITIAL_TOKEN_TTL.min} to ${INITIAL_TOKEN_TTL.max} (30 days)`,
+        )
+      const { token, expiresAt } = await options.mint(ttl)
+      await audit.recordAlone(ctx, {
+        action: 'client.initial_token_issued',
+        actorId: actor,
+        metadata: { ttl_seconds: ttl, expires_at: expiresAt.toISOString() },
+      })
+      return { initial_access_token: token, expires_at: expiresAt }
     },
 
     /**

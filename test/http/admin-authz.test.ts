@@ -46,6 +46,7 @@ const ADMIN_ROUTES: AdminRoute[] = [
   { method: 'PATCH', path: '/api/v1/admin/clients/{id}', permission: 'clients:write', payload: {} },
   { method: 'DELETE', path: '/api/v1/admin/clients/{id}', permission: 'clients:write' },
   { method: 'POST', path: '/api/v1/admin/clients/{id}/secret', permission: 'clients:write' },
+  { method: 'POST', path: '/api/v1/admin/clients/initial-tokens', permission: 'clients:write', payload: {} },
 ]
 
 const label = (route: AdminRoute) => `${route.method} ${route.path}`

@@ -3,25 +3,34 @@ import {
   CLIENT_APPLICATION_TYPES,
   CLIENT_ID_TOKEN_ALGORITHMS,
 } from '../../auth/client-metadata.js'
+import type { Config } from '../../config/config.schema.js'
 import { loadConfig } from '../../config/load-config.js'
 import { AppError } from '../../errors/app-error.js'
 import { createKitsune, type Kitsune } from '../../kitsune.js'
+import { parseDurationSeconds } from '../../lib/duration.js'
 import { createLogger } from '../../observability/logger.js'
+import { createEngine, initialAccessTokenMinter } from '../../oidc/provider.js'
 import type { OidcClientRecord } from '../../repositories/oidc-client.repository.js'
+import { INITIAL_TOKEN_TTL } from '../../services/oidc-client.service.js'
+import { cookiePolicy } from '../../web/csrf.js'
 import { CliError, type Command, type CommandInput } from '../command.js'
 
 /** Runs `work` on a composed Kitsune; the service's refusals become one line and an exit code. */
-async function withClients<T>(work: (clients: Kitsune['services']['clients']) => Promise<T>): Promise<T> {
-  const config = loadConfig()
+async function withClients<T>(
+  work: (clients: Kitsune['services']['clients'], kitsune: Kitsune) => Promise<T>,
+  config: Config = loadConfig(),
+): Promise<T> {
   const logger = createLogger({ ...config, log: { ...config.log, format: 'json', level: 'warn' } })
   const kitsune = await createKitsune(config, { logger })
   try {
-    return await work(kitsune.services.clients)
+    return await work(kitsune.services.clients, kitsune)
   } catch (error) {
     if (error instanceof AppError && error.code === 'VALIDATION_FAILED') {
       const problems = error.errors?.map((e) => `${e.field.replace(/^\//, '')} ${e.message}`)
       throw new CliError(problems?.join('; ') ?? error.detail ?? 'invalid input', 2)
     }
+    if (error instanceof AppError && error.code === 'DYNAMIC_REGISTRATION_OFF')
+      throw new CliError(error.detail ?? error.code, 2)
     if (error instanceof AppError && (error.code === 'NOT_FOUND' || error.code === 'CONFLICT'))
       throw new CliError(error.detail ?? error.code, 1)
     throw error
@@ -177,6 +186,47 @@ export const clientsDeleteCommand: Command = {
     const clientId = clientIdOf(input)
     await withClients((clients) => clients.delete(null, clientId))
     process.stdout.write(`deleted client ${clientId}\n`)
+    return 0
+  },
+}
+
+export const clientsInitialTokenCommand: Command = {
+  summary: 'Issue an initial access token for dynamic client registration at /oidc/reg (printed once)',
+  usage: '[--ttl 1h]',
+  help: [
+    'Needs OIDC_DYNAMIC_REGISTRATION=true. An application registers itself (RFC 7591) by POSTing its',
+    'metadata to /oidc/reg with "Authorization: Bearer <token>"; the token serves any number of',
+    'registrations until it expires. Registered clients pass the same checks as `clients create`,',
+    'are never first-party (they always ask for consent) and carry no permissions.',
+    `--ttl: how long the token is good for, like 90s, 15m, 12h or 7d (default 1h, at most ${INITIAL_TOKEN_TTL.max / 86_400}d).`,
+    '',
+  ].join('\n'),
+  options: { ttl: { type: 'string' } },
+  async run({ values, positionals }) {
+    if (positionals.length > 0) throw new CliError('takes no arguments', 2)
+    const ttlText = text(values.ttl)
+    const ttlSeconds = ttlText === undefined ? undefined : parseDurationSeconds(ttlText)
+    if (
+      ttlText !== undefined &&
+      (ttlSeconds === undefined || ttlSeconds < INITIAL_TOKEN_TTL.min || ttlSeconds > INITIAL_TOKEN_TTL.max)
+    )
+      throw new CliError(
+        `--ttl must be a duration like 90s, 15m, 12h or 7d, from ${INITIAL_TOKEN_TTL.min}s to ${INITIAL_TOKEN_TTL.max / 86_400}d`,
+        2,
+      )
+    const config = loadConfig()
+    if (!config.oidc.dynamicRegistration)
+      throw new CliError(
+        'dynamic client registration is off: set OIDC_DYNAMIC_REGISTRATION=true to issue initial access tokens',
+        2,
+      )
+    const issued = await withClients((clients, kitsune) => {
+      const { provider } = createEngine(kitsune, cookiePolicy(config.publicUrl))
+      return clients.issueInitialAccessToken(null, { ttlSeconds, mint: initialAccessTokenMinter(provider) })
+    }, config)
+    process.stdout.write(
+      `initial_access_token: ${issued.initial_access_token}\nexpires_at: ${issued.expires_at.toISOString()}\n(shown only now: register at ${new URL('/oidc/reg', config.publicUrl).href} with Authorization: Bearer <token>)\n`,
+    )
     return 0
   },
 }

@@ -7,6 +7,7 @@ import {
   CLIENT_SCOPES,
 } from '../../auth/client-metadata.js'
 import { PERMISSIONS } from '../../auth/permissions.js'
+import { INITIAL_TOKEN_TTL } from '../../services/oidc-client.service.js'
 import { DateTime } from './common.schemas.js'
 import { Type } from './type.js'
 
@@ -121,7 +122,8 @@ const clientPublicFields = {
   created_at: DateTime,
   updated_at: DateTime,
   created_by: Type.Union([Type.String(), Type.Null()], {
-    description: 'The administrator who registered it (null: the command line)',
+    description:
+      'The administrator who registered it (null: the command line, or dynamic registration at /oidc/reg)',
   }),
 }
 
@@ -159,4 +161,26 @@ export const ClientListQuery = Type.Object(
 export const ClientPage = Type.Object({
   items: Type.Array(ClientPublic),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
+})
+
+export const InitialTokenCreate = Type.Object(
+  {
+    ttl_seconds: Type.Optional(
+      Type.Integer({
+        minimum: INITIAL_TOKEN_TTL.min,
+        maximum: INITIAL_TOKEN_TTL.max,
+        default: INITIAL_TOKEN_TTL.default,
+        description: 'How long the token opens /oidc/reg, in seconds (default one hour, at most 30 days)',
+      }),
+    ),
+  },
+  strict,
+)
+
+export const InitialTokenIssued = Type.Object({
+  initial_access_token: Type.String({
+    description:
+      'The bearer token for RFC 7591 registration at /oidc/reg (Authorization: Bearer …), shown only in this answer; good for registrations until it expires',
+  }),
+  expires_at: DateTime,
 })

@@ -1,4 +1,6 @@
 import type { Kitsune } from '../../../kitsune.js'
+import type { OidcEngineHolder } from '../../../oidc/oidc.plugin.js'
+import { initialAccessTokenMinter } from '../../../oidc/provider.js'
 import type { KitsuneApp } from '../../app-types.js'
 import { contextOf, principalOf } from '../../plugins/authenticate.js'
 import {
@@ -10,6 +12,8 @@ import {
   ClientParams,
   ClientPublic,
   ClientSecretRotated,
+  InitialTokenCreate,
+  InitialTokenIssued,
 } from '../../schemas/client.schemas.js'
 import { problemResponses } from '../../schemas/common.schemas.js'
 import { Type } from '../../schemas/type.js'
@@ -17,9 +21,20 @@ import { Type } from '../../schemas/type.js'
 const tags = ['admin']
 const security = [{ bearer: [] }]
 
-/** The registry of OpenID clients. A secret appears only in the 201 and rotation answers. */
-export async function adminClientRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
+/**
+ * The registry of OpenID clients. A secret appears only in the 201 and rotation answers. `engine`
+ * is the OpenID Provider the application serves, which keeps the initial access tokens for dynamic
+ * registration.
+ */
+export async function adminClientRoutes(
+  app: KitsuneApp,
+  kitsune: Kitsune,
+  engine: OidcEngineHolder,
+): Promise<void> {
   const { clients } = kitsune.services
+  const mint = kitsune.config.oidc.dynamicRegistration
+    ? (ttlSeconds: number) => initialAccessTokenMinter(engine.provider())(ttlSeconds)
+    : undefined
 
   app.get('/', {
     config: { permission: 'clients:read' },
@@ -46,6 +61,27 @@ export async function adminClientRoutes(app: KitsuneApp, kitsune: Kitsune): Prom
       const created = await clients.create(principalOf(request).userId, request.body, contextOf(request))
       reply.code(201)
       return created
+    },
+  })
+
+  app.post('/initial-tokens', {
+    config: { permission: 'clients:write' },
+    schema: {
+      tags,
+      security,
+      summary:
+        'Issue an initial access token for dynamic client registration at /oidc/reg (OIDC_DYNAMIC_REGISTRATION); shown in this answer only',
+      body: InitialTokenCreate,
+      response: { 201: InitialTokenIssued, ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      const issued = await clients.issueInitialAccessToken(
+        principalOf(request).userId,
+        { ttlSeconds: request.body?.ttl_seconds, mint },
+        contextOf(request),
+      )
+      reply.code(201)
+      return issued
     },
   })
 
