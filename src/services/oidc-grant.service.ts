@@ -5,6 +5,14 @@ import type { Repositories } from '../repositories/repositories.js'
 import type { AuditService } from './audit.service.js'
 import type { RequestContext } from './request-context.js'
 
+/** An application a person allowed, as their account shows it. */
+export interface ConsentView {
+  client_id: string
+  client_name: string
+  scopes: string[]
+  granted_at: Date
+}
+
 /**
  * What people grant applications through the OpenID Provider: the link from each grant to the
  * Kitsune session it was made in (so ending the session ends the grant), and remembered consent
@@ -45,9 +53,18 @@ export function createOidcGrantService(deps: {
       })
     },
 
-    /** The applications a person consented to, newest first. */
-    async consents(userId: string) {
-      return uow.read.oidcPayloads.listConsents(userId)
+    /** The applications a person consented to, newest first, with their names. */
+    async consents(userId: string): Promise<ConsentView[]> {
+      const consents = await uow.read.oidcPayloads.listConsents(userId)
+      const clients = await Promise.all(
+        consents.map((consent) => uow.read.oidcClients.findById(consent.client_id)),
+      )
+      return consents.map((consent, index) => ({
+        client_id: consent.client_id,
+        client_name: clients[index]?.client_name ?? consent.client_id,
+        scopes: consent.scopes,
+        granted_at: consent.granted_at,
+      }))
     },
 
     /** Forgets a consent and ends the person's grants to that client (their tokens die). */

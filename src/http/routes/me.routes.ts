@@ -5,6 +5,7 @@ import { IdParams, problemResponses } from '../schemas/common.schemas.js'
 import { Type } from '../schemas/type.js'
 import {
   AccountDelete,
+  ApplicationList,
   MfaCode,
   MfaDisable,
   MfaEnrolment,
@@ -18,7 +19,7 @@ const config = { auth: true }
 const security = [{ bearer: [] }]
 
 export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
-  const { users, sessions, mfa } = kitsune.services
+  const { users, sessions, mfa, oidcGrants } = kitsune.services
 
   app.get('/', {
     config,
@@ -95,6 +96,36 @@ export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void>
     },
     handler: async (request, reply) => {
       await sessions.revokeOwn(principalOf(request), request.params.id, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.get('/applications', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: 'The applications you allowed (remembered OpenID consent)',
+      response: { 200: ApplicationList, ...problemResponses },
+    },
+    handler: async (request) => ({ items: await oidcGrants.consents(principalOf(request).userId) }),
+  })
+
+  app.delete('/applications/:client_id', {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: "Revoke an application's access: its remembered consent and every grant and token it holds",
+      params: Type.Object({ client_id: Type.String({ minLength: 1, maxLength: 200 }) }),
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await oidcGrants.revokeConsent(
+        principalOf(request).userId,
+        request.params.client_id,
+        contextOf(request),
+      )
       return reply.code(204).send(null)
     },
   })

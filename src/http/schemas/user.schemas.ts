@@ -54,6 +54,17 @@ export const SessionList = Type.Object(
   { $id: 'SessionList' },
 )
 
+export const ApplicationList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      client_id: Type.String(),
+      client_name: Type.String(),
+      scopes: Type.Array(Type.String()),
+      granted_at: DateTime,
+    }),
+  ),
+})
+
 export const MfaCode = Type.Object({ code: Type.String({ minLength: 6, maxLength: 32 }) }, strict)
 
 export const MfaDisable = Type.Union([
