@@ -41,9 +41,14 @@ export async function runAutocannon(
     } else if (dynamic.kind === 'refresh-chain') {
       request.setupRequest = (current) => ({ ...current, body })
       request.onResponse = (status, responseBody) => {
+        if (plan.countStatuses) countStatus(status)
         if (status !== 200) return
         const token = (JSON.parse(responseBody) as { refresh_token?: string }).refresh_token
-        if (token) body = JSON.stringify({ refresh_token: token })
+        if (!token) return
+        body =
+          dynamic.encoding === 'form'
+            ? new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString()
+            : JSON.stringify({ refresh_token: token })
       }
     } else if (plan.countStatuses) {
       request.onResponse = countStatus

@@ -22,6 +22,15 @@ export interface WorkloadReport extends LoadResult {
   readonly concurrentWith?: string
   /** W6: the server's RSS at the start, every 10 s and at the end of the run. */
   readonly rss?: RssSeries
+  /**
+   * O1: each batch of authorization codes, issued (not measured) right before it was redeemed: how
+   * many, how long the issuing took, and the age of its oldest code when its last one was redeemed.
+   */
+  readonly codeBatches?: ReadonlyArray<{
+    readonly codes: number
+    readonly issueSeconds: number
+    readonly oldestCodeSeconds: number
+  }>
 }
 
 export interface BenchReport {
@@ -104,6 +113,13 @@ function details(report: BenchReport): string[] {
       const kinds = Object.entries(w.mix).map(([kind, m]) => `${kind} ${m.requests} (non-2xx ${m.non2xx})`)
       lines.push(`${w.id} mix: ${kinds.join(', ')}`)
     }
+    if (w.codeBatches) {
+      const batches = w.codeBatches.map(
+        (b) =>
+          `${b.codes} issued in ${b.issueSeconds.toFixed(1)} s, oldest ${b.oldestCodeSeconds.toFixed(1)} s old at the end`,
+      )
+      lines.push(`${w.id} code batches (redeeming measured, issuing not): ${batches.join(' · ')}`)
+    }
     if (w.rss) {
       const last = w.rss.samples.length - 1
       const samples = w.rss.samples.map(
@@ -141,6 +157,7 @@ export function markdown(report: BenchReport): string {
   return [
     `Kitsune bench — ${report.startedAt}, ${report.mode}, ${tool}, ${report.durationSeconds} s per workload` +
       `${report.warmupSeconds ? ` after a ${report.warmupSeconds} s warm-up of each of W4, W1, W5, W2` : ''}` +
+      `${report.warmupSeconds && report.workloads.some((w) => w.id.startsWith('O')) ? ' (and of each OIDC workload, before the first)' : ''}` +
       `${report.soakSeconds ? ` (W6: ${report.soakSeconds} s soak)` : ''}, ${report.workers ?? 1} server process(es), ` +
       `Node ${report.node}, ${report.pinning}`,
     '',

@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { timeArgon2Verify } from './argon2.js'
 import { BenchDatabase, deleteRedisKeys, pingRedis } from './infra.js'
-import { type MeasureContext, measureFlood, measureWorkload, warmUp } from './measure.js'
+import {
+  type MeasureContext,
+  measureCodeExchange,
+  measureFlood,
+  measureWorkload,
+  warmUp,
+  warmUpOidc,
+} from './measure.js'
+import { checkOidc, oidcServerEnv, seedOidc } from './oidc-seed.js'
 import { choosePinning, clockTicksPerSecond, hasCommand, pinSelf, treeMemoryMiB } from './proc.js'
 import {
   type BenchReport,
@@ -20,14 +28,18 @@ import { checkAccessToken, type SeededUser, seedUsers } from './seed.js'
 import { buildIfStale, freePort, type RunningServer, startServer } from './server.js'
 import {
   FLOOD,
+  isOidcWorkload,
   MAX_CONNECTIONS,
   MIXED_CONNECTIONS,
+  OIDC_SIGNED_IN,
+  OIDC_TOKEN_CONNECTIONS,
+  OIDC_WORKLOADS,
   parseWorkloads,
   REFRESH_CONNECTIONS,
   type ScenarioId,
 } from './workloads.js'
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--idle 60] [--starts 5] [--workloads W1,W4,W1+W2,W6] [--flood] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
+const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--idle 60] [--starts 5] [--workloads W1,W4,W1+W2,W6,O1,O2,O3,O3J,O4,O5,O6] [--flood] [--oidc] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +63,8 @@ const { values } = parseArgs({
     'node-arg': { type: 'string', multiple: true },
     // Adds W1+W2 (W1 during a W2 login flood) to the workloads.
     flood: { type: 'boolean', default: false },
+    // Adds the OpenID Provider workloads O1…O6 (and O3J) to the workloads.
+    oidc: { type: 'boolean', default: false },
     // Runs W6 for this many seconds (adding it to the workloads) and samples the server's RSS every 10 s.
     soak: { type: 'string' },
     // serve --workers N: cluster mode (PostgreSQL mode only); the server is then not pinned.
@@ -83,6 +97,7 @@ if (workers > 1 && values.embedded) throw new Error('--workers needs PostgreSQL 
 const extra: ScenarioId[] = [
   ...(values.flood ? [FLOOD] : []),
   ...(soakSeconds !== null ? ['W6' as const] : []),
+  ...(values.oidc ? OIDC_WORKLOADS : []),
 ]
 const workloads = parseWorkloads(values.workloads, extra)
 const toolName = values.tool ?? (hasCommand('wrk') ? 'wrk' : 'autocannon')
@@ -121,6 +136,7 @@ process.once('SIGINT', () => {
 
 async function measure(id: ScenarioId, ctx: MeasureContext): Promise<WorkloadReport[]> {
   if (id === FLOOD) return measureFlood(ctx, seconds)
+  if (id === 'O1') return [await measureCodeExchange(ctx, seconds)]
   return [await measureWorkload(ctx, id, id === 'W6' && soakSeconds !== null ? soakSeconds : seconds)]
 }
 
@@ -136,6 +152,11 @@ async function main(): Promise<BenchReport> {
     Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: redisPrefix })
     log(`database ${database.name}, Redis key prefix ${redisPrefix}`)
   }
+  const port = await freePort()
+  const oidcWorkloads = OIDC_WORKLOADS.filter((id) => workloads.includes(id))
+  // The issuer must be the address the bench (its browsers) reaches; an administrator registers
+  // the bench's client; OIDC_RESOURCES makes O3J's access tokens JWTs.
+  if (oidcWorkloads.length > 0) Object.assign(env, oidcServerEnv(`http://127.0.0.1:${port}`, runId))
   for (const pair of values.env ?? []) {
     const at = pair.indexOf('=')
     if (at < 1) throw new Error(`--env takes KEY=VALUE, got ${pair}`)
@@ -143,7 +164,7 @@ async function main(): Promise<BenchReport> {
   }
   const serverOptions = {
     root,
-    port: await freePort(),
+    port,
     prefix: pinning.serverPrefix,
     env,
     nodeArgs: [
@@ -180,7 +201,7 @@ async function main(): Promise<BenchReport> {
     log(`idle RSS after ${idleSeconds} s without requests: ${idleRssMiB?.toFixed(1)} MiB`)
   }
 
-  const ctx: MeasureContext = { server: srv, users, runId, tool, pinning, ticksPerSecond, database, log }
+  let ctx: MeasureContext = { server: srv, users, runId, tool, pinning, ticksPerSecond, database, log }
   if (warmupSeconds > 0) {
     // A server that has run for a while has its request paths compiled by V8's optimising tier and
     // its connections' buffers grown: without this the first workload's tail is the JIT's.
@@ -197,6 +218,25 @@ async function main(): Promise<BenchReport> {
     )
   let argon2Verify: BenchReport['argon2Verify'] | undefined
   for (const id of workloads) {
+    if (isOidcWorkload(id) && !ctx.oidc) {
+      // Right before the first OIDC workload (the W part of a run is as without them): users sign
+      // in through the pages, each sign-in a browser of its own.
+      const oidc = await seedOidc({
+        baseUrl: srv.baseUrl,
+        runId,
+        users,
+        signedIn: OIDC_SIGNED_IN,
+        refreshChains: OIDC_TOKEN_CONNECTIONS,
+        warmupRefreshChains: warmupSeconds > 0 && workloads.includes('O2') ? OIDC_TOKEN_CONNECTIONS : 0,
+      })
+      await checkOidc(srv.baseUrl, oidc)
+      ctx = { ...ctx, oidc }
+      log(`OIDC: client ${oidc.clientId}, ${oidc.browsers.length} users signed in through /ui/sign-in`)
+      if (warmupSeconds > 0) {
+        await warmUpOidc(ctx, oidcWorkloads, warmupSeconds)
+        log(`warmed up: ${oidcWorkloads.join(', ')}, ${warmupSeconds} s each, not measured`)
+      }
+    }
     results.push(...(await measure(id, ctx)))
     if (id === 'W2') argon2Verify = timeVerifyAlone('right after W2')
     await new Promise((done) => setTimeout(done, 1000))
@@ -269,7 +309,10 @@ try {
   if (earlier && values.compare) console.log(`\n${compare(report, earlier, values.compare)}`)
   log(`wrote ${file}`)
 } catch (error) {
+  // A server that crashed or failed requests says why in its own output (warn and above).
+  const output = server?.output()
   await cleanup().catch(() => undefined)
   log(error instanceof Error ? (error.stack ?? error.message) : String(error))
+  if (output) log(`Kitsune's own output (warn and above), last part:\n${output.slice(-4000)}`)
   process.exitCode = 1
 }

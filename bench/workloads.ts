@@ -3,10 +3,36 @@ import type { SeededUser } from './seed.js'
 export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6'
 /** W1 and W2 at the same time (two load generators): W1's latency during a login flood. */
 export const FLOOD = 'W1+W2' as const
-export type ScenarioId = WorkloadId | typeof FLOOD
+/**
+ * The OpenID Provider's workloads (README § OIDC workloads): O1 code exchange, O2 refresh, O3
+ * client_credentials (opaque) and O3J (a JWT for a resource), O4 userinfo, O5 introspection, O6 the
+ * sign-in page. They start from users signed in through the pages (oidc-seed.ts).
+ */
+export type OidcWorkloadId = 'O1' | 'O2' | 'O3' | 'O3J' | 'O4' | 'O5' | 'O6'
+export type ScenarioId = WorkloadId | typeof FLOOD | OidcWorkloadId
 
-/** The order scenarios run in: cheapest first, then the ones that add rows. */
-export const WORKLOAD_ORDER: readonly ScenarioId[] = ['W4', 'W1', 'W5', 'W2', FLOOD, 'W3', 'W6']
+/** The OIDC workloads in the order they run: reads first, then the ones that add rows. */
+export const OIDC_WORKLOADS: readonly OidcWorkloadId[] = ['O6', 'O4', 'O5', 'O3', 'O3J', 'O2', 'O1']
+/** The order scenarios run in: cheapest first, then the ones that add rows; the OIDC ones last. */
+export const WORKLOAD_ORDER: readonly ScenarioId[] = [
+  'W4',
+  'W1',
+  'W5',
+  'W2',
+  FLOOD,
+  'W3',
+  'W6',
+  ...OIDC_WORKLOADS,
+]
+/**
+ * Without --workloads: the W scenarios. The OIDC ones (seeding, warm-up and O1's code batches
+ * included) add about two minutes, which would take the default run past five: --oidc adds them.
+ */
+export const DEFAULT_WORKLOADS: readonly ScenarioId[] = ['W4', 'W1', 'W5', 'W2', FLOOD, 'W3', 'W6']
+
+export function isOidcWorkload(id: ScenarioId): id is OidcWorkloadId {
+  return (OIDC_WORKLOADS as readonly string[]).includes(id)
+}
 
 /** The most connections any workload opens: the number of users to seed. */
 export const MAX_CONNECTIONS = 64
@@ -15,6 +41,36 @@ export const REFRESH_CONNECTIONS = 16
 export const MIXED_CONNECTIONS = 64
 /** W6's mix, percent of requests (the rest is GET /users/me). */
 export const MIX = { refreshPercent: 8, loginPercent: 2 } as const
+/** Users signed in through the pages for the OIDC workloads: O4's and O5's connections, O1's browsers. */
+export const OIDC_SIGNED_IN = 64
+/** Connections of the token endpoint workloads (O1, O2, O3, O3J), as W2's and W5's. */
+export const OIDC_TOKEN_CONNECTIONS = 16
+/**
+ * O1 redeems codes in batches: each batch is issued (not measured) right before it is redeemed
+ * (measured), so no code is older than its issuing plus its redeeming; codes live 60 s. A batch
+ * stops issuing at CODE_BATCH codes or after CODE_BATCH_MAX_SECONDS, whichever comes first; after
+ * the first, a batch holds what the redeeming rate so far gets through in the measured time left,
+ * at most CODE_BATCH_REDEEM_SECONDS (none when that is under CODE_BATCH_MIN).
+ */
+export const CODE_BATCH = 1000
+/** A later batch that would hold fewer codes is not issued: the redeeming ends a little short instead. */
+export const CODE_BATCH_MIN = 4 * OIDC_TOKEN_CONNECTIONS
+export const CODE_BATCH_MAX_SECONDS = 10
+export const CODE_BATCH_REDEEM_SECONDS = 20
+
+/** What the OIDC plans are built from (oidc-seed.ts). */
+export interface OidcPlanData {
+  /** The bench client's `Basic …` header (client_secret_basic). */
+  readonly authorization: string
+  /** An entry of OIDC_RESOURCES: client_credentials for it gives a JWT access token (O3J). */
+  readonly resource: string
+  /** Opaque access tokens of OIDC_SIGNED_IN users (O4, O5). */
+  readonly accessTokens: readonly string[]
+  /** Refresh tokens, each of its own sign-in (grant), that O2 rotates. */
+  readonly refreshTokens: readonly string[]
+  /** Refresh chains only the warm-up rotates. */
+  readonly warmupRefreshTokens: readonly string[]
+}
 
 /** What one connection sends before any per-request change. */
 export interface ConnectionPlan {
@@ -43,8 +99,11 @@ export const MIXED_PATHS: Readonly<Record<MixedKind, string>> = {
 /** How a request's body changes from one request to the next on the same connection. */
 export type Dynamic =
   | { readonly kind: 'none' }
-  /** Each 200 response's refresh_token becomes this connection's next request body. */
-  | { readonly kind: 'refresh-chain' }
+  /**
+   * Each 200 response's refresh_token becomes this connection's next request body: JSON
+   * `{"refresh_token":…}` (W5) or the form `grant_type=refresh_token&refresh_token=…` (O2).
+   */
+  | { readonly kind: 'refresh-chain'; readonly encoding: 'json' | 'form' }
   /** A new e-mail each request: `${prefix}-${connection}-${counter}@bench.example.com`. */
   | { readonly kind: 'unique-email'; readonly prefix: string; readonly password: string }
   /**
@@ -54,7 +113,7 @@ export type Dynamic =
   | { readonly kind: 'mixed'; readonly refreshPercent: number; readonly loginPercent: number }
 
 export interface WorkloadPlan {
-  readonly id: WorkloadId
+  readonly id: WorkloadId | OidcWorkloadId
   readonly title: string
   readonly method: 'GET' | 'POST'
   readonly path: string
@@ -63,7 +122,7 @@ export interface WorkloadPlan {
   /** True when connections differ (each carries its own user or chain). */
   readonly perConnection: boolean
   readonly dynamic: Dynamic
-  /** Count responses per status code (W2: the 503 SERVER_BUSY of a flood; W6). */
+  /** Count responses per status code (W2: the 503 SERVER_BUSY of a flood; W6; the OIDC plans). */
   readonly countStatuses: boolean
 }
 
@@ -117,7 +176,7 @@ export function planWorkload(id: WorkloadId, users: readonly SeededUser[], runId
           return { headers: JSON_HEADERS, body: JSON.stringify({ refresh_token: token }) }
         }),
         perConnection: true,
-        dynamic: { kind: 'refresh-chain' },
+        dynamic: { kind: 'refresh-chain', encoding: 'json' },
         countStatuses: false,
       }
     case 'W2':
@@ -172,6 +231,104 @@ export function planWorkload(id: WorkloadId, users: readonly SeededUser[], runId
   }
 }
 
+const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' }
+
+function tokenAt(tokens: readonly string[], index: number, what: string): string {
+  const token = tokens[index % Math.max(1, tokens.length)]
+  if (!token) throw new Error(`no ${what} seeded`)
+  return token
+}
+
+/** The OIDC plans for wrk or autocannon (O1, one request per code, runs in measure.ts). */
+export function planOidcWorkload(id: Exclude<OidcWorkloadId, 'O1'>, data: OidcPlanData): WorkloadPlan {
+  const client = { ...FORM_HEADERS, authorization: data.authorization }
+  const fixed = (connections: number, headers: Record<string, string>, body?: string) =>
+    times(connections, () => ({ headers, ...(body === undefined ? {} : { body }) }))
+  switch (id) {
+    case 'O6':
+      return {
+        id,
+        title: 'GET /ui/sign-in (no session)',
+        method: 'GET',
+        path: '/ui/sign-in',
+        connections: fixed(MAX_CONNECTIONS, { accept: 'text/html' }),
+        perConnection: false,
+        dynamic: { kind: 'none' },
+        countStatuses: true,
+      }
+    case 'O4':
+      return {
+        id,
+        title: 'GET /oidc/me (userinfo)',
+        method: 'GET',
+        path: '/oidc/me',
+        connections: times(OIDC_SIGNED_IN, (i) => ({
+          headers: { authorization: `Bearer ${tokenAt(data.accessTokens, i, 'access token')}` },
+        })),
+        perConnection: true,
+        dynamic: { kind: 'none' },
+        countStatuses: true,
+      }
+    case 'O5':
+      return {
+        id,
+        title: 'POST /oidc/token/introspection',
+        method: 'POST',
+        path: '/oidc/token/introspection',
+        connections: times(OIDC_SIGNED_IN, (i) => ({
+          headers: client,
+          body: new URLSearchParams({ token: tokenAt(data.accessTokens, i, 'access token') }).toString(),
+        })),
+        perConnection: true,
+        dynamic: { kind: 'none' },
+        countStatuses: true,
+      }
+    case 'O3':
+      return {
+        id,
+        title: 'POST /oidc/token client_credentials (opaque)',
+        method: 'POST',
+        path: '/oidc/token',
+        connections: fixed(OIDC_TOKEN_CONNECTIONS, client, 'grant_type=client_credentials'),
+        perConnection: false,
+        dynamic: { kind: 'none' },
+        countStatuses: true,
+      }
+    case 'O3J':
+      return {
+        id,
+        title: 'POST /oidc/token client_credentials + resource (JWT)',
+        method: 'POST',
+        path: '/oidc/token',
+        connections: fixed(
+          OIDC_TOKEN_CONNECTIONS,
+          client,
+          new URLSearchParams({ grant_type: 'client_credentials', resource: data.resource }).toString(),
+        ),
+        perConnection: false,
+        dynamic: { kind: 'none' },
+        countStatuses: true,
+      }
+    case 'O2':
+      return {
+        id,
+        title: 'POST /oidc/token refresh_token (rotating)',
+        method: 'POST',
+        path: '/oidc/token',
+        connections: times(OIDC_TOKEN_CONNECTIONS, (i) => ({
+          headers: client,
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: tokenAt(data.refreshTokens, i, 'refresh token'),
+          }).toString(),
+        })),
+        perConnection: true,
+        dynamic: { kind: 'refresh-chain', encoding: 'form' },
+        countStatuses: true,
+      }
+  }
+}
+
 export function uniqueEmailBody(
   dynamic: Extract<Dynamic, { kind: 'unique-email' }>,
   conn: number,
@@ -183,11 +340,11 @@ export function uniqueEmailBody(
   })
 }
 
-/** The scenarios of --workloads (every one when absent), in WORKLOAD_ORDER; `extra` are added. */
+/** The scenarios of --workloads (DEFAULT_WORKLOADS when absent), in WORKLOAD_ORDER; `extra` are added. */
 export function parseWorkloads(list: string | undefined, extra: readonly ScenarioId[] = []): ScenarioId[] {
   const wanted: string[] = list
     ? list.split(',').map((item) => item.trim().toUpperCase())
-    : [...WORKLOAD_ORDER]
+    : [...DEFAULT_WORKLOADS]
   for (const item of wanted) {
     if (!WORKLOAD_ORDER.includes(item as ScenarioId)) {
       throw new Error(`unknown workload ${item} (${WORKLOAD_ORDER.join(', ')})`)
@@ -199,12 +356,13 @@ export function parseWorkloads(list: string | undefined, extra: readonly Scenari
 
 /** What a load generator measured for one workload. */
 export interface LoadResult {
-  readonly tool: 'wrk' | 'autocannon'
+  /** node: bench/load-loop.ts, a closed loop in this process (O1: each request is sent once). */
+  readonly tool: 'wrk' | 'autocannon' | 'node'
   readonly requests: number
   readonly seconds: number
   readonly rps: number
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number }
-  /** wrk counts status ≥ 400 here (it has no finer split); autocannon every status outside 2xx. */
+  /** wrk counts status ≥ 400 here (it has no finer split); autocannon and node every status outside 2xx. */
   readonly non2xx: number
   /** Connection errors and timeouts. */
   readonly errors: number

@@ -129,12 +129,17 @@ export function wrkScript(plan: WorkloadPlan): string {
   if (dynamic.kind === 'mixed') {
     lines.push(...mixedLua(plan, dynamic.refreshPercent, dynamic.loginPercent))
   } else if (dynamic.kind === 'refresh-chain') {
+    const next =
+      dynamic.encoding === 'form'
+        ? "'grant_type=refresh_token&refresh_token=' .. token"
+        : '\'{"refresh_token":"\' .. token .. \'"}\''
     lines.push(
       'function request() return wrk.format() end',
       'function response(status, headers, body)',
+      ...(plan.countStatuses ? ['  statuses[status] = (statuses[status] or 0) + 1'] : []),
       '  if status ~= 200 then return end',
       '  local token = body:match(\'"refresh_token":"([^"]+)"\')',
-      '  if token then wrk.body = \'{"refresh_token":"\' .. token .. \'"}\' end',
+      `  if token then wrk.body = ${next} end`,
       'end',
     )
   } else if (dynamic.kind === 'unique-email') {
