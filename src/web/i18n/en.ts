@@ -160,6 +160,7 @@ export const en = {
   'enrol.codes_intro':
     'Each code signs you in once if you lose your authenticator. Store them somewhere safe: they are shown only now.',
   'enrol.continue': 'I have saved them: continue',
+  'sign_in.reauth': 'For your security, enter your password again to continue.',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

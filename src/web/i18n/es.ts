@@ -166,4 +166,5 @@ export const es: Readonly<Record<MessageKey, string>> = {
   'enrol.codes_intro':
     'Cada código te permite iniciar sesión una vez si pierdes tu autenticador. Guárdalos en un lugar seguro: solo se muestran ahora.',
   'enrol.continue': 'Ya los he guardado: continuar',
+  'sign_in.reauth': 'Por seguridad, vuelve a escribir tu contraseña para continuar.',
 }

@@ -26,6 +26,21 @@ const SELECT = '/ui/sign-in/select'
 const ENROL = '/ui/sign-in/enrol'
 const CONTINUE = '/ui/sign-in/continue'
 export const SIGNED_IN = '/ui/account'
+
+/**
+ * Where a direct sign-in may send the browser afterwards: a path of Kitsune's own pages, never
+ * another site (no scheme, no `//host`, no backslash), and never back to the sign-in itself.
+ */
+export function safeReturnTo(value: string | undefined): string | undefined {
+  if (!value || value.length > 512) return undefined
+  if (
+    !/^\/ui\/[A-Za-z0-9\-._~/?=&%]*$/.test(value) ||
+    value.includes('//') ||
+    value.startsWith('/ui/sign-in')
+  )
+    return undefined
+  return value
+}
 const EMAIL_FIELD_MAX = 1024
 const PASSWORD_FIELD_MAX = 4096
 const UID_MAX = 64
@@ -34,12 +49,14 @@ interface SignInForm {
   email?: string
   password?: string
   interaction?: string
+  return_to?: string
 }
 
 interface MfaForm {
   mfa_token?: string
   code?: string
   interaction?: string
+  return_to?: string
 }
 
 function SignInPage(props: {
@@ -47,6 +64,8 @@ function SignInPage(props: {
   interaction?: PendingInteraction
   email?: string
   errors?: FieldErrors
+  returnTo?: string
+  reauth?: boolean
 }) {
   const { page, interaction, errors } = props
   const signUp = interaction
@@ -55,8 +74,10 @@ function SignInPage(props: {
   return (
     <Shell page={page} title={page.t('sign_in.title')} hasErrors={Boolean(errors?.length)}>
       {interaction && <p>{page.t('sign_in.for_client', { client: interaction.clientName })}</p>}
+      {props.reauth && <p>{page.t('sign_in.reauth')}</p>}
       <PageForm page={page} action={SIGN_IN} errors={errors}>
         {interaction && <HiddenField name="interaction" value={interaction.uid} />}
+        {props.returnTo && <HiddenField name="return_to" value={props.returnTo} />}
         <Field
           name="email"
           type="email"
@@ -82,7 +103,13 @@ function SignInPage(props: {
   )
 }
 
-function MfaPage(props: { page: PageContext; mfaToken: string; interaction?: string; errors?: FieldErrors }) {
+function MfaPage(props: {
+  page: PageContext
+  mfaToken: string
+  interaction?: string
+  errors?: FieldErrors
+  returnTo?: string
+}) {
   const { page, errors } = props
   return (
     <Shell page={page} title={page.t('mfa.title')} hasErrors={Boolean(errors?.length)}>
@@ -90,6 +117,7 @@ function MfaPage(props: { page: PageContext; mfaToken: string; interaction?: str
       <PageForm page={page} action={MFA} errors={errors}>
         <HiddenField name="mfa_token" value={props.mfaToken} />
         {props.interaction && <HiddenField name="interaction" value={props.interaction} />}
+        {props.returnTo && <HiddenField name="return_to" value={props.returnTo} />}
         <Field
           name="code"
           type="text"
@@ -268,6 +296,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
     opened: BrowserSignIn,
     interaction: PendingInteraction | undefined,
     user: { mfa_enabled: boolean },
+    returnTo?: string,
   ) => {
     await services.users.rememberLocale(opened.userId, page.locale)
     reply.header(
@@ -279,16 +308,21 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         kitsune.clock.now(),
       ),
     )
-    if (!interaction) return reply.redirect(page.href(SIGNED_IN), 303)
+    if (!interaction) return reply.redirect(returnTo ?? page.href(SIGNED_IN), 303)
     if (wantsSecondFactor(interaction) && !opened.amr.includes('otp'))
       return secondFactor(request, reply, page, opened.userId, user.mfa_enabled, interaction)
     allowFormTargets(reply, interaction.redirectUris)
     return finishInteraction(engine, request, reply, loginResult(opened))
   }
 
-  scope.get<{ Querystring: { interaction?: string } }>(
+  scope.get<{ Querystring: { interaction?: string; return_to?: string; reauth?: string } }>(
     '/sign-in',
-    { schema: { hide: true, querystring: pageQuerySchema({ interaction: UID_MAX }) } },
+    {
+      schema: {
+        hide: true,
+        querystring: pageQuerySchema({ interaction: UID_MAX, return_to: 512, reauth: 8 }),
+      },
+    },
     async (request, reply) => {
       const page = pageOf(request, reply)
       const uid = request.query.interaction
@@ -296,8 +330,15 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       if (uid && !interaction) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
       const session = await currentSession(request)
       if (!interaction) {
-        if (session) return reply.redirect(page.href(SIGNED_IN), 303)
-        return sendPage(reply, 200, <SignInPage page={page} />)
+        const returnTo = safeReturnTo(request.query.return_to)
+        // reauth=1: a console asks the signed-in person to type their password again.
+        const reauth = request.query.reauth === '1' && session !== undefined
+        if (session && !reauth) return reply.redirect(returnTo ?? page.href(SIGNED_IN), 303)
+        return sendPage(
+          reply,
+          200,
+          <SignInPage page={page} returnTo={returnTo} reauth={reauth} email={session?.user.email} />,
+        )
       }
       if (interaction.prompt === 'consent')
         return reply.redirect(
@@ -342,7 +383,12 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       schema: {
         hide: true,
         querystring: pageQuerySchema(),
-        body: formBodySchema({ email: EMAIL_FIELD_MAX, password: PASSWORD_FIELD_MAX, interaction: UID_MAX }),
+        body: formBodySchema({
+          email: EMAIL_FIELD_MAX,
+          password: PASSWORD_FIELD_MAX,
+          interaction: UID_MAX,
+          return_to: 512,
+        }),
       },
     },
     async (request, reply) => {
@@ -352,6 +398,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       const interaction = uid ? await pendingInteraction(engine, request, reply, uid) : undefined
       if (uid && !interaction) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
       const email = (form.email ?? '').trim()
+      const returnTo = interaction ? undefined : safeReturnTo(form.return_to)
       const errors: Array<{ field: string; message: string }> = []
       if (!email) errors.push({ field: 'email', message: page.t('sign_in.error_email_missing') })
       if (!form.password)
@@ -360,7 +407,13 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         sendPage(
           reply,
           status,
-          <SignInPage page={page} interaction={interaction} email={email} errors={problems} />,
+          <SignInPage
+            page={page}
+            interaction={interaction}
+            email={email}
+            errors={problems}
+            returnTo={returnTo}
+          />,
         )
       if (errors.length > 0) return again(422, errors)
       const current = await currentSession(request)
@@ -384,12 +437,17 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         return sendPage(
           reply,
           200,
-          <MfaPage page={page} mfaToken={outcome.mfa_token} interaction={interaction?.uid} />,
+          <MfaPage
+            page={page}
+            mfaToken={outcome.mfa_token}
+            interaction={interaction?.uid}
+            returnTo={returnTo}
+          />,
         )
       // A different person signing in on this browser ends the previous person's session.
       if (current && current.user.id !== outcome.userId)
         await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
-      return signedIn(request, reply, page, outcome, interaction, { mfa_enabled: false })
+      return signedIn(request, reply, page, outcome, interaction, { mfa_enabled: false }, returnTo)
     },
   )
 
@@ -400,7 +458,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       schema: {
         hide: true,
         querystring: pageQuerySchema(),
-        body: formBodySchema({ mfa_token: 256, code: 64, interaction: UID_MAX }),
+        body: formBodySchema({ mfa_token: 256, code: 64, interaction: UID_MAX, return_to: 512 }),
       },
     },
     async (request, reply) => {
@@ -410,13 +468,20 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       const interaction = uid ? await pendingInteraction(engine, request, reply, uid) : undefined
       if (uid && !interaction) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
       const mfaToken = form.mfa_token ?? ''
+      const returnTo = interaction ? undefined : safeReturnTo(form.return_to)
       const code = (form.code ?? '').replace(/\s+/g, '')
       if (!mfaToken) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
       const again = (status: number, message: string) =>
         sendPage(
           reply,
           status,
-          <MfaPage page={page} mfaToken={mfaToken} interaction={uid} errors={[{ field: 'code', message }]} />,
+          <MfaPage
+            page={page}
+            mfaToken={mfaToken}
+            interaction={uid}
+            returnTo={returnTo}
+            errors={[{ field: 'code', message }]}
+          />,
         )
       if (!code) return again(422, page.t('mfa.error_missing'))
       const current = await currentSession(request)
@@ -435,7 +500,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       }
       if (current && current.user.id !== opened.userId)
         await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
-      return signedIn(request, reply, page, opened, interaction, { mfa_enabled: true })
+      return signedIn(request, reply, page, opened, interaction, { mfa_enabled: true }, returnTo)
     },
   )
 
