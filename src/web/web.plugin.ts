@@ -5,6 +5,8 @@ import { brandOf } from './assets/assets.js'
 import { logoOrigins, pageCspFor } from './csp.js'
 import { type CookiePolicy, CSRF_FIELD, csrfTokensMatch } from './csrf.js'
 import { createPageContexts, csrfTokenOf, type PageDeps } from './page-context.js'
+import { accountPages } from './pages/account/account.plugin.js'
+import { adminPages } from './pages/admin/admin.plugin.js'
 import { consentPage } from './pages/consent.page.js'
 import { CsrfRefused, errorPage, notFoundPage, pageErrorHandler } from './pages/error.page.js'
 import { forgotPasswordPage } from './pages/forgot-password.page.js'
@@ -77,4 +79,6 @@ export async function webPages(
   signUpPage(scope, deps)
   consentPage(scope, deps)
   signOutPage(scope, deps)
+  accountPages(scope, deps)
+  adminPages(scope, deps)
 }

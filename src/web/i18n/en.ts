@@ -1,3 +1,6 @@
+import { accountEn } from './account.en.js'
+import { adminEn } from './admin.en.js'
+
 /**
  * English, the reference catalogue: its keys are the MessageKey type, which every other catalogue
  * must cover. `{name}` marks a value filled in by t().
@@ -161,6 +164,8 @@ export const en = {
     'Each code signs you in once if you lose your authenticator. Store them somewhere safe: they are shown only now.',
   'enrol.continue': 'I have saved them: continue',
   'sign_in.reauth': 'For your security, enter your password again to continue.',
+  ...accountEn,
+  ...adminEn,
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

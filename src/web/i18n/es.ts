@@ -1,3 +1,5 @@
+import { accountEs } from './account.es.js'
+import { adminEs } from './admin.es.js'
 import type { MessageKey } from './en.js'
 
 /** Spanish (neutral, tuteo). The type makes a missing or unknown key a compile error. */
@@ -167,4 +169,6 @@ export const es: Readonly<Record<MessageKey, string>> = {
     'Cada código te permite iniciar sesión una vez si pierdes tu autenticador. Guárdalos en un lugar seguro: solo se muestran ahora.',
   'enrol.continue': 'Ya los he guardado: continuar',
   'sign_in.reauth': 'Por seguridad, vuelve a escribir tu contraseña para continuar.',
+  ...accountEs,
+  ...adminEs,
 }

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import type { BrowserSignIn } from '../../services/auth.service.js'
-import type { BrowserSession } from '../../services/browser-session.service.js'
 import { type Principal, requestContextOf } from '../../services/request-context.js'
 import { browserSessionCookie, browserSessionCookieOf } from '../browser-cookie.js'
 import { allowFormTargets } from '../csp.js'
@@ -218,18 +217,6 @@ function ExpiredInteraction(props: { page: PageContext }) {
       tone="warning"
       action={{ href: SIGN_IN, label: page.t('nav.sign_in') }}
     />
-  )
-}
-
-function SignedInPage(props: { page: PageContext; session: BrowserSession }) {
-  const { page, session } = props
-  return (
-    <Shell page={page} title={page.t('account.title')}>
-      <p>{page.t('account.signed_in_as', { email: session.user.email })}</p>
-      <PageForm page={page} action="/ui/sign-out">
-        <SubmitButton>{page.t('sign_out.submit')}</SubmitButton>
-      </PageForm>
-    </Shell>
   )
 }
 
@@ -593,18 +580,6 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         return sendPage(reply, 400, <ExpiredInteraction page={page} />)
       allowFormTargets(reply, interaction.redirectUris)
       return finishInteraction(engine, request, reply, loginResult({ ...session, userId: session.user.id }))
-    },
-  )
-
-  // Where a direct sign-in lands until the account console takes this path over.
-  scope.get(
-    '/account',
-    { schema: { hide: true, querystring: pageQuerySchema() } },
-    async (request, reply) => {
-      const page = pageOf(request, reply)
-      const session = await currentSession(request)
-      if (!session) return reply.redirect(page.href(SIGN_IN), 303)
-      return sendPage(reply, 200, <SignedInPage page={page} session={session} />)
     },
   )
 }
