@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { BrandConfig } from '../../config/config.schema.js'
+import { ACCOUNT_CSS } from './account.css.js'
+import { ADMIN_CSS } from './admin.css.js'
 import { KITSUNE_CSS } from './kitsune.css.js'
 
 /** A file the pages load, at a URL that changes with its content so it can be cached for good. */
@@ -48,7 +50,7 @@ export function accentColours(color: string): { accent: string; dark: string; so
 /** The stylesheet for a brand: Kitsune's, with the accent colour set from BRAND_COLOR. */
 export function brandOf(config: BrandConfig): PageBrand {
   const { accent, dark } = accentColours(config.color)
-  const body = `${KITSUNE_CSS}:root{--accent:${accent};--accent-dark:${dark}}\n`
+  const body = `${KITSUNE_CSS}${ACCOUNT_CSS}${ADMIN_CSS}:root{--accent:${accent};--accent-dark:${dark}}\n`
   return {
     name: config.name,
     logoUrl: config.logoUrl,
