@@ -1,35 +1,23 @@
 import type { FastifyInstance } from 'fastify'
-import { browserSessionCookieOf } from '../../browser-cookie.js'
-import { pageQuerySchema } from '../../form-schema.js'
-import { PageForm, SubmitButton } from '../../layout/form.js'
-import { Shell } from '../../layout/shell.js'
 import type { PageDeps } from '../../page-context.js'
-import { sendPage } from '../../render.js'
+import { activityPage } from './activity.page.js'
+import { deletePages } from './delete.page.js'
+import { detailsPages } from './details.page.js'
+import { overviewPage } from './overview.page.js'
+import { sessionsPages } from './sessions.page.js'
+import { twoFactorPages } from './two-factor.page.js'
 
 /**
- * The account console under /ui/account: what a signed-in person does with their own account.
- * Every page needs the browser's sign-in (else the sign-in page, returning here afterwards).
+ * The account console under /ui/account: what a signed-in person does with their own account,
+ * through the same services and checks as the JSON API's /users/me. Every page needs the browser's
+ * sign-in (else the sign-in page, returning here afterwards); password, e-mail, two-step and
+ * deletion need one from the last 10 minutes (else the sign-in page asks for the password again).
  */
 export function accountPages(scope: FastifyInstance, deps: PageDeps): void {
-  const { services, pageOf, cookies } = deps
-
-  scope.get(
-    '/account',
-    { schema: { hide: true, querystring: pageQuerySchema() } },
-    async (request, reply) => {
-      const page = pageOf(request, reply)
-      const session = await services.browserSessions.resolve(browserSessionCookieOf(request, cookies))
-      if (!session) return reply.redirect(page.href('/ui/sign-in?return_to=/ui/account'), 303)
-      return sendPage(
-        reply,
-        200,
-        <Shell page={page} title={page.t('account.title')}>
-          <p>{page.t('account.signed_in_as', { email: session.user.email })}</p>
-          <PageForm page={page} action="/ui/sign-out">
-            <SubmitButton>{page.t('sign_out.submit')}</SubmitButton>
-          </PageForm>
-        </Shell>,
-      )
-    },
-  )
+  overviewPage(scope, deps)
+  detailsPages(scope, deps)
+  sessionsPages(scope, deps)
+  twoFactorPages(scope, deps)
+  activityPage(scope, deps)
+  deletePages(scope, deps)
 }
