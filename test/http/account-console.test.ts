@@ -156,6 +156,52 @@ describe.each(testTargets())('account console at /ui/account ($name)', (target) 
     else expect(text(page.body)).toContain(en['account.email_change_unavailable'])
   })
 
+  it('asks for an e-mail change through emailChange.request: errors on their fields, then audited', async (context) => {
+    // Only where this build has the e-mail change service (the page shows its form only then).
+    if (!emailChangeOf(t.kitsune.services)) context.skip()
+    const user = await registerUser(t)
+    const browser = await signedIn(user)
+    const page = await browser.get('/ui/account/email')
+    expect(page.body).toContain('name="new_email"')
+    const newEmail = `new-${user.email}`
+    const cases: Array<[Record<string, string>, number, string]> = [
+      [{ new_email: '', password: user.password }, 422, 'new_email'],
+      [{ new_email: 'not-an-address', password: user.password }, 422, 'new_email'],
+      [{ new_email: user.email.toUpperCase(), password: user.password }, 422, 'new_email'],
+      [{ new_email: newEmail, password: '' }, 422, 'password'],
+      [{ new_email: newEmail, password: 'not the password' }, 401, 'password'],
+    ]
+    for (const [fields, status, field] of cases) {
+      const response = await browser.post('/ui/account/email', { csrf: browser.csrf, ...fields })
+      expect(response.statusCode, JSON.stringify(fields)).toBe(status)
+      expect(response.body).toContain(`id="${field}-error"`)
+    }
+    expect(await auditOf('email.change_requested', user.id)).toHaveLength(0)
+    const sent = await browser.post('/ui/account/email', {
+      csrf: browser.csrf,
+      new_email: newEmail,
+      password: user.password,
+    })
+    expect(sent.statusCode).toBe(303)
+    expect(sent.headers.location).toBe('/ui/account/email?done=sent')
+    expect(text((await browser.get('/ui/account/email?done=sent')).body)).toContain(
+      en['account.done_email_sent'],
+    )
+    expect(await auditOf('email.change_requested', user.id)).toHaveLength(1)
+    // The address changes only when the link is used.
+    const row = await db().selectFrom('users').select('email').where('id', '=', user.id).executeTakeFirst()
+    expect(row?.email).toBe(user.email)
+
+    await db()
+      .updateTable('sessions')
+      .set({ auth_time: new Date(clock.now().getTime() - 11 * 60_000) })
+      .where('id', '=', sessionIdOf(browser))
+      .execute()
+    expect((await browser.get('/ui/account/email')).headers.location).toBe(
+      '/ui/sign-in?return_to=/ui/account/email&reauth=1',
+    )
+  })
+
   it('asks for the password again when the sign-in is older than 10 minutes, then comes back', async () => {
     const user = await registerUser(t)
     const browser = await signedIn(user)
