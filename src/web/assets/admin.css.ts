@@ -1,2 +1,77 @@
-/** The admin console's styles, appended to the pages' stylesheet (see assets.ts). */
-export const ADMIN_CSS = ``
+/**
+ * The admin console's styles, appended to the pages' stylesheet (see assets.ts): a wider frame
+ * with the sections' navigation, tables that scroll sideways inside their box on a narrow screen
+ * (down to 360 px), and compact forms. Contrast as in kitsune.css.ts (WCAG 2.2 AA).
+ */
+export const ADMIN_CSS = `body.admin main{display:block;padding:1rem 1rem 3rem}
+.admin-header{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1.5rem;padding:.75rem 1rem;background:var(--card);border-bottom:1px solid var(--line)}
+.admin-header .brand{font-size:1.125rem}
+.admin-badge{font-size:.8125rem;font-weight:600;color:var(--muted);border:1px solid var(--line);border-radius:999px;padding:.0625rem .5rem;margin-left:.25rem}
+.admin-header nav ul{display:flex;flex-wrap:wrap;gap:.25rem .5rem;list-style:none;margin:0;padding:0}
+.admin-header nav a{display:inline-block;padding:.375rem .625rem;border-radius:6px;text-decoration:none;font-weight:600}
+.admin-header nav a:hover{background:var(--page)}
+.admin-header nav a[aria-current=page]{background:var(--accent-soft);color:var(--ink);text-decoration:underline;text-decoration-thickness:2px}
+.admin-who{margin-left:auto;display:flex;flex-wrap:wrap;align-items:center;gap:.25rem .75rem;font-size:.9375rem;color:var(--muted)}
+.admin-who form{margin:0}
+.link-button{font:inherit;color:var(--accent-dark);background:none;border:0;padding:0;text-decoration:underline;text-underline-offset:.15em;cursor:pointer}
+.admin-main{max-width:72rem;margin:0 auto;background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:1.5rem 1.5rem 2rem}
+.admin-main section{margin:0 0 2rem}
+.admin-main h2{font-size:1.125rem;margin:1.5rem 0 .75rem}
+.admin-main .button{width:auto}
+.button.inline{width:auto}
+.button.danger{background:var(--danger);color:#fff}
+.button.danger:hover{background:#7f1d1d;color:#fff}
+.button-row{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin:1rem 0}
+.button-row form{margin:0}
+.danger-zone{margin-top:2rem;padding-top:1rem;border-top:1px solid var(--line)}
+.admin-main .table-wrap,.table-wrap{overflow-x:auto;margin:0 0 1rem;border:1px solid var(--line);border-radius:8px}
+.table-wrap:focus-visible{outline:3px solid var(--focus)}
+table{border-collapse:collapse;width:100%;font-size:.9375rem}
+caption{text-align:left;font-weight:700;padding:.625rem .75rem;background:var(--page);border-bottom:1px solid var(--line)}
+th,td{text-align:left;vertical-align:top;padding:.5rem .75rem;border-bottom:1px solid var(--line);white-space:nowrap}
+td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:10rem}
+tbody tr:last-child td{border-bottom:0}
+th{font-weight:700;color:var(--muted);font-size:.875rem}
+.filters{display:flex;flex-wrap:wrap;gap:0 1rem;align-items:flex-end;margin:0 0 1.25rem}
+.filters .field{flex:1 1 12rem;margin-bottom:1rem}
+.filters .button{margin-bottom:1rem}
+select,textarea,input[type=search],input[type=datetime-local]{display:block;width:100%;font:inherit;color:inherit;background:#fff;padding:.5rem .75rem;border:1.5px solid #78716c;border-radius:8px;min-height:2.75rem}
+textarea{min-height:6rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875rem}
+select:focus-visible,textarea:focus-visible{border-color:var(--focus);outline-offset:0}
+textarea[aria-invalid=true]{border-color:var(--danger);border-width:2px}
+fieldset{border:1px solid var(--line);border-radius:8px;margin:0 0 1.25rem;padding:.75rem 1rem}
+legend{font-weight:600;padding:0 .25rem}
+.checkbox{display:flex;gap:.5rem;align-items:flex-start;margin:.375rem 0}
+.checkbox input{width:1.25rem;height:1.25rem;margin:.125rem 0 0;flex:none;accent-color:var(--accent)}
+.checkbox label{font-weight:400;margin:0}
+.checkbox .hint{margin:0}
+.checkbox-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:0 1rem}
+.stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(13rem,1fr));gap:.75rem;margin:0}
+.stat{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;background:var(--page)}
+.stat dt{color:var(--muted);font-size:.875rem;font-weight:600}
+.stat dd{margin:.25rem 0 0;font-size:1.5rem;font-weight:700}
+.status-ok{color:var(--success)}
+.status-down{color:var(--danger)}
+.admin-links{padding-left:1.25rem}
+.admin-links li{margin:.25rem 0}
+.chip-list{list-style:none;padding:0;margin:0 0 1rem;display:flex;flex-direction:column;gap:.5rem}
+.chip-list li{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center}
+.chip-list li>span{font-weight:600;min-width:6rem}
+.chip-list form{margin:0}
+.chip-list .button{min-height:2.25rem;padding:.25rem .75rem}
+.inline-form{display:flex;flex-wrap:wrap;gap:0 1rem;align-items:flex-end}
+.inline-form .field{flex:0 1 16rem;margin-bottom:1rem}
+.inline-form .button{margin-bottom:1rem}
+.pager{display:flex;gap:1.5rem;margin:0 0 1rem;font-weight:600}
+.copy-field{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--page)}
+.metadata{background:var(--page);border:1px solid var(--line);border-radius:8px;padding:.75rem;overflow-x:auto;font-size:.875rem;white-space:pre-wrap;overflow-wrap:anywhere}
+.admin-main .details{grid-template-columns:minmax(8rem,auto) 1fr}
+.admin-main code{overflow-wrap:anywhere}
+@media (max-width:40rem){
+  body.admin main{padding:.5rem .5rem 2rem}
+  .admin-main{padding:1rem .875rem 1.5rem}
+  .admin-who{margin-left:0}
+  .admin-main .details{grid-template-columns:1fr}
+  .admin-main .details dd{margin-bottom:.5rem}
+}
+`
