@@ -79,7 +79,7 @@ export const accountEn = {
   'account.session_api': 'API session',
   'account.no_applications': 'None',
   'account.unknown': 'Unknown',
-  'account.end_session': 'Sign out this session',
+  'account.end_session': 'Sign out',
   'account.end_session_label': 'Sign out the session on {device} last used {when}',
   'account.end_others_title': 'Sign out everywhere else',
   'account.end_others_body':

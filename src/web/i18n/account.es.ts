@@ -83,7 +83,7 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
   'account.session_api': 'Sesión de la API',
   'account.no_applications': 'Ninguna',
   'account.unknown': 'Desconocido',
-  'account.end_session': 'Cerrar esta sesión',
+  'account.end_session': 'Cerrar sesión',
   'account.end_session_label': 'Cerrar la sesión de {device} usada por última vez el {when}',
   'account.end_others_title': 'Cerrar sesión en los demás sitios',
   'account.end_others_body':

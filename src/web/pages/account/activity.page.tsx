@@ -47,7 +47,7 @@ export function activityPage(scope: FastifyInstance, deps: PageDeps): void {
           {entries.length === 0 ? (
             <p>{page.t('account.activity_empty')}</p>
           ) : (
-            <div class="table-wrap">
+            <div class="account-table-wrap">
               <table class="account-table">
                 <caption>{page.t('account.activity_caption')}</caption>
                 <thead>
@@ -76,7 +76,7 @@ export function activityPage(scope: FastifyInstance, deps: PageDeps): void {
             </div>
           )}
           {(nextBefore || before) && (
-            <nav class="pager" aria-label={page.t('account.activity_caption')}>
+            <nav class="account-pager" aria-label={page.t('account.activity_caption')}>
               {before && <a href={page.href(ACTIVITY)}>{page.t('account.activity_newest')}</a>}
               {nextBefore && (
                 <a href={page.href(`${ACTIVITY}?before=${nextBefore}`)} rel="next">

@@ -21,7 +21,7 @@ function DeletePage(props: { page: PageContext; errors?: FieldErrors }) {
       current={DELETE}
       hasErrors={Boolean(errors?.length)}
     >
-      <div class="danger-zone">
+      <div class="account-danger-zone">
         <p>{page.t('account.delete_intro')}</p>
       </div>
       <PageForm page={page} action={DELETE} errors={errors}>

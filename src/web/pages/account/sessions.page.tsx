@@ -28,7 +28,7 @@ function When(props: { page: PageContext; at: Date }) {
 function SessionsTable(props: { page: PageContext; sessions: readonly SessionView[] }) {
   const { page } = props
   return (
-    <div class="table-wrap">
+    <div class="account-table-wrap">
       <table class="account-table">
         <caption>{page.t('account.sessions_caption')}</caption>
         <thead>
@@ -48,9 +48,9 @@ function SessionsTable(props: { page: PageContext; sessions: readonly SessionVie
               <tr key={session.id} class={session.current ? 'current' : undefined}>
                 <th scope="row" data-label={page.t('account.col_device')}>
                   {device}
-                  {session.current && <span class="badge">{page.t('account.this_session')}</span>}
+                  {session.current && <span class="account-badge">{page.t('account.this_session')}</span>}
                   {session.kind === 'api' && (
-                    <span class="badge muted-badge">{page.t('account.session_api')}</span>
+                    <span class="account-badge muted">{page.t('account.session_api')}</span>
                   )}
                 </th>
                 <td data-label={page.t('account.col_ip')}>{session.ip ?? page.t('account.unknown')}</td>
@@ -73,7 +73,7 @@ function SessionsTable(props: { page: PageContext; sessions: readonly SessionVie
                       <HiddenField name="session_id" value={session.id} />
                       <button class="button secondary small" type="submit">
                         {page.t('account.end_session')}
-                        <span class="visually-hidden">
+                        <span class="account-visually-hidden">
                           {' '}
                           (
                           {page.t('account.end_session_label', {
@@ -100,7 +100,7 @@ function ConsentsTable(props: { page: PageContext; consents: readonly ConsentVie
   if (props.consents.length === 0) return <p>{page.t('account.no_consents')}</p>
   return (
     <>
-      <div class="table-wrap">
+      <div class="account-table-wrap">
         <table class="account-table">
           <caption>{page.t('account.applications_caption')}</caption>
           <thead>
@@ -126,7 +126,7 @@ function ConsentsTable(props: { page: PageContext; consents: readonly ConsentVie
                     <HiddenField name="client_id" value={consent.client_id} />
                     <button class="button secondary small" type="submit">
                       {page.t('account.revoke')}
-                      <span class="visually-hidden"> ({consent.client_name})</span>
+                      <span class="account-visually-hidden"> ({consent.client_name})</span>
                     </button>
                   </PageForm>
                 </td>
