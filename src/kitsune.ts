@@ -18,6 +18,7 @@ import { createAuthService } from './services/auth.service.js'
 import { createAuthStateService } from './services/auth-state.service.js'
 import { createBootstrapService } from './services/bootstrap.service.js'
 import { createBrowserSessionService } from './services/browser-session.service.js'
+import { createEmailChangeService } from './services/email-change.service.js'
 import { createEmailFlowsService } from './services/email-flows.service.js'
 import { createHealthService } from './services/health.service.js'
 import { createLoginThrottle } from './services/login-throttle.service.js'
@@ -146,6 +147,17 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
     const services = {
       audit,
       emailFlows,
+      emailChange: createEmailChangeService({
+        uow,
+        hasher,
+        authState,
+        audit,
+        mailer,
+        templates,
+        store,
+        clock,
+        confirmTtlSeconds: config.emailVerificationTtlSeconds,
+      }),
       mfa,
       auth: createAuthService({
         metrics: authMetrics,

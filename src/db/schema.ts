@@ -99,7 +99,7 @@ export interface AuditHeadTable {
   hash: string
 }
 
-export type EmailTokenPurpose = 'password_reset' | 'email_verification'
+export type EmailTokenPurpose = 'password_reset' | 'email_verification' | 'email_change' | 'email_change_undo'
 
 export interface EmailTokensTable {
   token_hash: string
@@ -108,6 +108,8 @@ export interface EmailTokensTable {
   created_at: Timestamp
   expires_at: Timestamp
   used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  /** email_change: the new address; email_change_undo: the address to restore; else null. */
+  email: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface MfaTotpTable {

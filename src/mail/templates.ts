@@ -40,6 +40,16 @@ const MESSAGES = {
     mfa_disabled_body: 'Two-factor authentication was just disabled on your account.',
     recovery_code_used_subject: 'A recovery code was used',
     recovery_code_used_body: 'One of your recovery codes was just used to sign in.',
+    change_confirm_subject: 'Confirm your new e-mail address',
+    change_confirm_body:
+      'Someone asked to make this the e-mail address of their account. If it was you, confirm it with the link below; it expires in {hours} hours. If it was not you, ignore this e-mail: nothing changes.',
+    change_confirm_link: 'Confirm my new address',
+    change_notice_subject: 'A change of your e-mail address was requested',
+    change_notice_body_1:
+      'Someone asked to change the e-mail address of your account to {email}. It changes only when the link sent to that address is used.',
+    change_notice_body_2:
+      'If this was not you, use the link below within 7 days: it keeps (or restores) this address and signs out every session. Then reset your password.',
+    change_notice_link: 'This was not me: undo the change',
   },
   es: {
     signature: '— {brand}',
@@ -62,6 +72,16 @@ const MESSAGES = {
     mfa_disabled_body: 'Se acaba de desactivar la verificación en dos pasos en tu cuenta.',
     recovery_code_used_subject: 'Se ha usado un código de recuperación',
     recovery_code_used_body: 'Se acaba de usar uno de tus códigos de recuperación para iniciar sesión.',
+    change_confirm_subject: 'Confirma tu nueva dirección de correo',
+    change_confirm_body:
+      'Alguien ha pedido que esta sea la dirección de correo de su cuenta. Si has sido tú, confírmalo con el enlace de abajo; caduca en {hours} horas. Si no has sido tú, ignora este correo: no cambia nada.',
+    change_confirm_link: 'Confirmar mi nueva dirección',
+    change_notice_subject: 'Se ha pedido cambiar tu dirección de correo',
+    change_notice_body_1:
+      'Alguien ha pedido cambiar la dirección de correo de tu cuenta a {email}. Solo cambia cuando se use el enlace enviado a esa dirección.',
+    change_notice_body_2:
+      'Si no has sido tú, usa el enlace de abajo en los próximos 7 días: mantiene (o restablece) esta dirección y cierra todas las sesiones. Después, restablece tu contraseña.',
+    change_notice_link: 'No he sido yo: deshacer el cambio',
   },
 } as const satisfies Record<MailLocale, Record<string, string>>
 
@@ -120,6 +140,31 @@ export function createTemplates(publicUrl: string, brand = 'Kitsune') {
           url: link('/ui/verify-email', token, locale),
           label: t(locale, 'verify_link'),
         },
+      )
+    },
+    /** To the new address: the link that makes it the account's address. */
+    emailChangeConfirm(to: string, token: string, ttlHours: number, locale: MailLocale = 'en'): MailMessage {
+      return compose(
+        locale,
+        to,
+        t(locale, 'change_confirm_subject'),
+        [t(locale, 'change_confirm_body', { hours: ttlHours })],
+        { url: link('/ui/email-change', token, locale), label: t(locale, 'change_confirm_link') },
+      )
+    },
+    /** To the old address: what was asked for, and the link that undoes it. */
+    emailChangeNotice(
+      to: string,
+      newEmail: string,
+      undoToken: string,
+      locale: MailLocale = 'en',
+    ): MailMessage {
+      return compose(
+        locale,
+        to,
+        t(locale, 'change_notice_subject'),
+        [t(locale, 'change_notice_body_1', { email: newEmail }), t(locale, 'change_notice_body_2')],
+        { url: link('/ui/email-change/undo', undoToken, locale), label: t(locale, 'change_notice_link') },
       )
     },
     securityNotice(to: string, kind: SecurityNoticeKind, locale: MailLocale = 'en'): MailMessage {

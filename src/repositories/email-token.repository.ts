@@ -1,17 +1,33 @@
 import type { EmailTokenPurpose } from '../db/schema.js'
 import type { Executor } from '../db/unit-of-work.js'
 
+/** What using a token up tells its caller: whose it was, the address it concerns, when it was made. */
+export interface UsedEmailToken {
+  user_id: string
+  email: string | null
+  created_at: Date
+}
+
 export function createEmailTokenRepository(db: Executor) {
   return {
-    /** Kills the user's unused tokens of this purpose: only the newest link works. */
-    async invalidate(userId: string, purpose: EmailTokenPurpose, now: Date): Promise<void> {
-      await db
+    /**
+     * Kills the user's unused tokens of this purpose: only the newest link works. With
+     * `createdAfter`, only those made later than that moment die.
+     */
+    async invalidate(
+      userId: string,
+      purpose: EmailTokenPurpose,
+      now: Date,
+      options: { createdAfter?: Date } = {},
+    ): Promise<void> {
+      let query = db
         .updateTable('email_tokens')
         .set({ used_at: now })
         .where('user_id', '=', userId)
         .where('purpose', '=', purpose)
         .where('used_at', 'is', null)
-        .execute()
+      if (options.createdAfter) query = query.where('created_at', '>', options.createdAfter)
+      await query.execute()
     },
 
     async insert(token: {
@@ -20,6 +36,7 @@ export function createEmailTokenRepository(db: Executor) {
       purpose: EmailTokenPurpose
       created_at: Date
       expires_at: Date
+      email?: string | null
     }) {
       await db.insertInto('email_tokens').values(token).execute()
     },
@@ -45,7 +62,7 @@ export function createEmailTokenRepository(db: Executor) {
       tokenHash: string,
       purpose: EmailTokenPurpose,
       now: Date,
-    ): Promise<{ user_id: string } | undefined> {
+    ): Promise<UsedEmailToken | undefined> {
       return db
         .updateTable('email_tokens')
         .set({ used_at: now })
@@ -53,7 +70,7 @@ export function createEmailTokenRepository(db: Executor) {
         .where('purpose', '=', purpose)
         .where('used_at', 'is', null)
         .where('expires_at', '>', now)
-        .returning('user_id')
+        .returning(['user_id', 'email', 'created_at'])
         .executeTakeFirst()
     },
   }

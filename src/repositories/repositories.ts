@@ -9,11 +9,13 @@ import { createRoleRepository } from './role.repository.js'
 import { createSessionRepository } from './session.repository.js'
 import { createSigningKeyRepository } from './signing-key.repository.js'
 import { createUserRepository } from './user.repository.js'
+import { createUserEmailRepository } from './user-email.repository.js'
 
 /** Every repository over one executor (the pool, or a unit of work's transaction). */
 export function createRepositories(executor: Executor) {
   return {
     users: createUserRepository(executor),
+    userEmails: createUserEmailRepository(executor),
     sessions: createSessionRepository(executor),
     refreshTokens: createRefreshTokenRepository(executor),
     signingKeys: createSigningKeyRepository(executor),

@@ -173,25 +173,43 @@ export function createUserAdminService(deps: {
       })
     },
 
+    /**
+     * A new `email` is unverified unless `email_verified: true` comes with it; links sent to the
+     * old address (verification, reset, pending changes) die with it. Taken → EMAIL_TAKEN.
+     */
     async update(
       actor: Principal,
       id: string,
-      patch: { full_name?: string | null; is_active?: boolean; email_verified?: boolean },
+      patch: { email?: string; full_name?: string | null; is_active?: boolean; email_verified?: boolean },
       ctx: RequestContext,
     ): Promise<UserRecord> {
+      const email = patch.email === undefined ? undefined : requireEmail(patch.email)
       return changeUser(actor, id, 'user.updated', ctx, async (repos, tx, target) => {
         const fields = Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined)
         const deactivating = patch.is_active === false
         // Only taking an administrator out of service can break the at-least-one-admin rule.
         const demotes = deactivating && target.roles.includes(ADMIN_ROLE)
         if (demotes) await repos.roles.lockAdminInvariant()
+        const now = clock.now()
+        const emailChange =
+          email !== undefined && email !== target.email.toLowerCase()
+            ? { from: target.email, to: email }
+            : undefined
+        if (emailChange) {
+          const owner = await repos.userEmails.findOwner(emailChange.to)
+          if (owner !== undefined && owner !== id) throw new AppError('EMAIL_TAKEN')
+          await repos.userEmails.setEmail(id, emailChange.to, patch.email_verified ?? false, now)
+          for (const purpose of ['email_verification', 'password_reset', 'email_change'] as const)
+            await repos.emailTokens.invalidate(id, purpose, now)
+        }
         await repos.users.update(
           id,
           {
-            ...patch,
+            is_active: patch.is_active,
+            email_verified: emailChange ? undefined : patch.email_verified,
             full_name: patch.full_name === undefined ? undefined : patch.full_name?.trim() || null,
           },
-          clock.now(),
+          now,
         )
         if (deactivating) await authState.endUserSessions(repos, tx, id, 'user_deactivated')
         else await authState.invalidate(tx, { userIds: [id] })
@@ -201,7 +219,7 @@ export function createUserAdminService(deps: {
           actorId: actor.userId,
           targetType: 'user',
           targetId: id,
-          metadata: { fields },
+          metadata: { fields, ...(emailChange ? { email: emailChange } : {}) },
         })
         return repos.users.getById(id)
       })

@@ -8,6 +8,7 @@ import { createPageContexts, csrfTokenOf, type PageDeps } from './page-context.j
 import { accountPages } from './pages/account/account.plugin.js'
 import { adminPages } from './pages/admin/admin.plugin.js'
 import { consentPage } from './pages/consent.page.js'
+import { emailChangePage } from './pages/email-change.page.js'
 import { CsrfRefused, errorPage, notFoundPage, pageErrorHandler } from './pages/error.page.js'
 import { forgotPasswordPage } from './pages/forgot-password.page.js'
 import { resetPasswordPage } from './pages/reset-password.page.js'
@@ -74,6 +75,7 @@ export async function webPages(
   forgotPasswordPage(scope, deps)
   resetPasswordPage(scope, deps)
   verifyEmailPage(scope, deps)
+  emailChangePage(scope, deps)
   errorPage(scope, deps)
   signInPage(scope, deps)
   signUpPage(scope, deps)

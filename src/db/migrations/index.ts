@@ -9,6 +9,7 @@ import * as m0007 from './0007-audit-head.js'
 import * as m0008 from './0008-user-search.js'
 import * as m0010 from './0010-oidc-clients.js'
 import * as m0011 from './0011-oidc-provider.js'
+import * as m0012 from './0012-email-change.js'
 
 /** Static list so the compiled build needs no directory scan. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008-user-search': m0008,
   '0010-oidc-clients': m0010,
   '0011-oidc-provider': m0011,
+  '0012-email-change': m0012,
 }

@@ -7,6 +7,7 @@ import { contextOf, principalOf } from '../plugins/authenticate.js'
 import { handleError } from '../plugins/error-handler.js'
 import {
   Accepted,
+  EmailChangeTokenBody,
   ForgotPasswordBody,
   LoginBody,
   LoginMfaBody,
@@ -24,7 +25,7 @@ const tags = ['auth']
 const secured = [{ bearer: [] }]
 
 export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
-  const { auth, sessions, emailFlows } = kitsune.services
+  const { auth, sessions, emailFlows, emailChange } = kitsune.services
 
   app.post('/register', {
     config: { rateLimit: 'register' },
@@ -182,6 +183,41 @@ export async function authRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<voi
     },
     handler: async (request, reply) => {
       await emailFlows.verifyEmail(request.body.token, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.post('/email/change/confirm', {
+    // 256-bit single-use tokens cannot be guessed: the global per-IP limit is enough.
+    config: {},
+    schema: {
+      tags,
+      summary: 'Confirm a change of e-mail address with the link sent to the new address',
+      description:
+        'The new address becomes the account address, verified. 400 for an unknown, used or expired link; ' +
+        '409 EMAIL_TAKEN when another account took the address meanwhile (nothing changes).',
+      body: EmailChangeTokenBody,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await emailChange.confirm(request.body.token, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.post('/email/change/undo', {
+    config: {},
+    schema: {
+      tags,
+      summary: 'Undo a change of e-mail address with the link sent to the old address; every session ends',
+      description:
+        'Restores the address the account had when the change was asked for (valid 7 days), ends every ' +
+        'session and OpenID grant of the account and cancels pending changes.',
+      body: EmailChangeTokenBody,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await emailChange.undo(request.body.token, contextOf(request))
       return reply.code(204).send(null)
     },
   })

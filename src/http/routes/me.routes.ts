@@ -1,11 +1,13 @@
 import type { Kitsune } from '../../kitsune.js'
 import type { KitsuneApp } from '../app-types.js'
 import { contextOf, principalOf } from '../plugins/authenticate.js'
+import { Accepted } from '../schemas/auth.schemas.js'
 import { IdParams, problemResponses } from '../schemas/common.schemas.js'
 import { Type } from '../schemas/type.js'
 import {
   AccountDelete,
   ApplicationList,
+  EmailChangeRequest,
   MfaCode,
   MfaDisable,
   MfaEnrolment,
@@ -19,7 +21,7 @@ const config = { auth: true }
 const security = [{ bearer: [] }]
 
 export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void> {
-  const { users, sessions, mfa, oidcGrants } = kitsune.services
+  const { users, sessions, mfa, oidcGrants, emailChange } = kitsune.services
 
   app.get('/', {
     config,
@@ -71,6 +73,27 @@ export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void>
     handler: async (request, reply) => {
       await users.changePassword(principalOf(request), request.body, contextOf(request))
       return reply.code(204).send(null)
+    },
+  })
+
+  app.post('/email', {
+    config: { ...config, rateLimit: 'forgot' },
+    schema: {
+      tags,
+      security,
+      summary: 'Change the e-mail address (password required): a link to the new address confirms it',
+      description:
+        'Mails a confirmation link to the new address and a notice with a 7-day undo link to the current one. ' +
+        'The address changes only when the link is used. Always 202: whether the new address belongs to ' +
+        'another account is not told here (no link is sent to it).',
+      body: EmailChangeRequest,
+      response: { 202: Accepted, ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await emailChange.request(principalOf(request).userId, request.body, contextOf(request))
+      return reply
+        .code(202)
+        .send({ status: 'accepted', detail: 'A confirmation link is on its way to the new address.' })
     },
   })
 

@@ -43,6 +43,13 @@ export const UserAdminCreate = Type.Object(
 
 export const UserAdminUpdate = Type.Object(
   {
+    email: Type.Optional(
+      Type.String({
+        minLength: 3,
+        maxLength: 320,
+        description: 'New address: unverified unless email_verified: true is sent too; a taken one → 409',
+      }),
+    ),
     full_name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
     is_active: Type.Optional(Type.Boolean()),
     email_verified: Type.Optional(Type.Boolean()),

@@ -71,6 +71,9 @@ export const ResetPasswordBody = Type.Object({ token: OpaqueToken, new_password:
 
 export const VerifyEmailBody = Type.Object({ token: OpaqueToken }, strict)
 
+/** The token of an address-change link (confirmation or undo). */
+export const EmailChangeTokenBody = Type.Object({ token: OpaqueToken }, strict)
+
 export const Accepted = Type.Object({ status: Type.Literal('accepted'), detail: Type.String() })
 
 export const MfaChallenge = Type.Object(

@@ -30,6 +30,14 @@ export const PasswordChange = Type.Object(
 
 export const AccountDelete = Type.Object({ password: CurrentPassword }, strict)
 
+export const EmailChangeRequest = Type.Object(
+  {
+    new_email: Type.String({ minLength: 3, maxLength: 320, description: 'The address to change to' }),
+    password: CurrentPassword,
+  },
+  strict,
+)
+
 export const SessionPublic = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),

@@ -164,6 +164,27 @@ export const en = {
     'Each code signs you in once if you lose your authenticator. Store them somewhere safe: they are shown only now.',
   'enrol.continue': 'I have saved them: continue',
   'sign_in.reauth': 'For your security, enter your password again to continue.',
+  'email_change.title': 'Confirm your new e-mail address',
+  'email_change.intro': 'Select the button below to make this address the e-mail address of your account.',
+  'email_change.submit': 'Confirm my new address',
+  'email_change.done_title': 'Your e-mail address has been changed',
+  'email_change.done_body': 'From now on, sign in and receive messages with your new address.',
+  'email_change.invalid_body':
+    'A confirmation link works only once and only for a short time. Sign in and ask for the change again.',
+  'email_change.taken_title': 'This address is already in use',
+  'email_change.taken_body':
+    'Another account uses this e-mail address, so the address of your account was not changed.',
+  'email_change.undo_title': 'Undo the change of e-mail address',
+  'email_change.undo_intro':
+    'Select the button below to keep (or restore) this address as the e-mail address of your account. For your security, every session of your account will be signed out.',
+  'email_change.undo_submit': 'Undo the change and sign out everywhere',
+  'email_change.undo_done_title': 'The change has been undone',
+  'email_change.undo_done_body':
+    'Your account has this e-mail address again and every session was signed out. If you did not ask for the change, reset your password now.',
+  'email_change.undo_invalid_body': 'An undo link works only once and for 7 days.',
+  'email_change.undo_taken_body':
+    'Every session of your account was signed out, but the old address now belongs to another account and could not be restored. Contact your administrator.',
+  'email_change.reset_password': 'Reset my password',
   ...accountEn,
   ...adminEn,
 } as const satisfies Record<string, string>

@@ -169,6 +169,27 @@ export const es: Readonly<Record<MessageKey, string>> = {
     'Cada código te permite iniciar sesión una vez si pierdes tu autenticador. Guárdalos en un lugar seguro: solo se muestran ahora.',
   'enrol.continue': 'Ya los he guardado: continuar',
   'sign_in.reauth': 'Por seguridad, vuelve a escribir tu contraseña para continuar.',
+  'email_change.title': 'Confirma tu nueva dirección de correo',
+  'email_change.intro': 'Pulsa el botón de abajo para que esta sea la dirección de correo de tu cuenta.',
+  'email_change.submit': 'Confirmar mi nueva dirección',
+  'email_change.done_title': 'Se ha cambiado tu dirección de correo',
+  'email_change.done_body': 'A partir de ahora, inicia sesión y recibe los mensajes con tu nueva dirección.',
+  'email_change.invalid_body':
+    'Un enlace de confirmación funciona una sola vez y durante poco tiempo. Inicia sesión y vuelve a pedir el cambio.',
+  'email_change.taken_title': 'Esta dirección ya está en uso',
+  'email_change.taken_body':
+    'Otra cuenta usa esta dirección de correo, así que no se ha cambiado la dirección de tu cuenta.',
+  'email_change.undo_title': 'Deshacer el cambio de dirección de correo',
+  'email_change.undo_intro':
+    'Pulsa el botón de abajo para mantener (o restablecer) esta dirección como la dirección de correo de tu cuenta. Por tu seguridad, se cerrarán todas las sesiones de tu cuenta.',
+  'email_change.undo_submit': 'Deshacer el cambio y cerrar todas las sesiones',
+  'email_change.undo_done_title': 'Se ha deshecho el cambio',
+  'email_change.undo_done_body':
+    'Tu cuenta vuelve a tener esta dirección de correo y se han cerrado todas las sesiones. Si no pediste el cambio, restablece tu contraseña ahora.',
+  'email_change.undo_invalid_body': 'Un enlace para deshacer funciona una sola vez y durante 7 días.',
+  'email_change.undo_taken_body':
+    'Se han cerrado todas las sesiones de tu cuenta, pero la dirección anterior ahora pertenece a otra cuenta y no se ha podido restablecer. Avisa a tu administrador.',
+  'email_change.reset_password': 'Restablecer mi contraseña',
   ...accountEs,
   ...adminEs,
 }

@@ -60,7 +60,7 @@ export async function adminUserRoutes(app: KitsuneApp, kitsune: Kitsune): Promis
     schema: {
       tags,
       security,
-      summary: 'Update a user (deactivation ends their sessions)',
+      summary: 'Update a user (deactivation ends their sessions; a new email is unverified unless told)',
       params: IdParams,
       body: UserAdminUpdate,
       response: { 200: User, ...problemResponses },
