@@ -203,6 +203,24 @@ describe.skipIf(chromiumBinary.skip)(`account console in Chromium${chromiumBinar
         }
 
         await signIn(page, user, catalogue)
+        // The application signed in through this browser's session (a grant the engine would make).
+        const cookie = (await page.context().cookies()).find((c) => c.name.endsWith('kitsune-session'))
+        await t.kitsune.database.db
+          .insertInto('oidc_payloads')
+          .values({
+            model: 'Grant',
+            id: `grant-${user.id}`,
+            payload: JSON.stringify({ accountId: user.id, clientId }),
+            client_id: clientId,
+            session_id: cookie?.value.split('.')[0] ?? null,
+            user_id: user.id,
+            expires_at: new Date(Date.now() + 3_600_000),
+            grant_id: null,
+            uid: null,
+            user_code: null,
+            consumed_at: null,
+          })
+          .execute()
         for (const [name, target] of [
           ['overview', '/ui/account'],
           ['profile', '/ui/account/profile'],
@@ -215,6 +233,8 @@ describe.skipIf(chromiumBinary.skip)(`account console in Chromium${chromiumBinar
         ] as const) {
           await page.goto(`${base}${target}`)
           expect(path(page), name).toBe(target)
+          if (name === 'sessions')
+            expect(await page.locator('tr.current').textContent()).toContain('Photo Printer')
           await inspect(name)
         }
 

@@ -388,7 +388,7 @@ describe.each(testTargets())('account console at /ui/account ($name)', (target) 
     expect(logoutAll.some((entry) => (entry.metadata as { all?: boolean }).all === true)).toBe(true)
   })
 
-  it('lists the applications a person allowed and revokes one (oidcGrants.revokeConsent, audited)', async () => {
+  it('shows the applications each session signed in to, lists those allowed and revokes one (audited)', async () => {
     const user = await registerUser(t)
     const browser = await signedIn(user)
     const { clientId } = await createClient(t, {
@@ -400,7 +400,26 @@ describe.each(testTargets())('account console at /ui/account ($name)', (target) 
       { userId: user.id, clientId, scopes: ['openid', 'profile'], remember: true },
       { ip: '127.0.0.1', userAgent: null, requestId: 'test' },
     )
+    // A grant the engine made from this browser's session: the session's row names the application.
+    await db()
+      .insertInto('oidc_payloads')
+      .values({
+        model: 'Grant',
+        id: `grant-${user.id}`,
+        payload: JSON.stringify({ accountId: user.id, clientId }),
+        client_id: clientId,
+        session_id: sessionIdOf(browser),
+        user_id: user.id,
+        expires_at: new Date(clock.now().getTime() + 3_600_000),
+        grant_id: null,
+        uid: null,
+        user_code: null,
+        consumed_at: null,
+      })
+      .execute()
     const page = await browser.get('/ui/account/sessions')
+    const currentRow = page.body.match(/<tr class="current">([\s\S]*?)<\/tr>/)?.[1] ?? ''
+    expect(text(currentRow)).toContain('Photo Album')
     expect(text(page.body)).toContain('Photo Album')
     expect(page.body).toContain(`value="${clientId}"`)
     const revoked = await browser.post('/ui/account/applications/revoke', {

@@ -23,6 +23,7 @@ export const accountEn = {
   'account.sections_title': 'What you can do',
   'account.section_profile': 'Change the name shown to applications.',
   'account.section_email': 'See the address you sign in with.',
+  'account.section_email_change': 'See or change the address you sign in with.',
   'account.section_password': 'Choose a new password; your other sessions are signed out.',
   'account.section_sessions': 'See where you are signed in and which applications you allowed; end them.',
   'account.section_two_factor': 'Set up an authenticator app, renew recovery codes, or turn it off.',

@@ -25,6 +25,7 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
   'account.sections_title': 'Qué puedes hacer',
   'account.section_profile': 'Cambiar el nombre que ven las aplicaciones.',
   'account.section_email': 'Ver la dirección con la que inicias sesión.',
+  'account.section_email_change': 'Ver o cambiar la dirección con la que inicias sesión.',
   'account.section_password': 'Elegir una contraseña nueva; se cierran tus otras sesiones.',
   'account.section_sessions':
     'Ver dónde tienes la sesión iniciada y qué aplicaciones permitiste, y cerrarlas.',
