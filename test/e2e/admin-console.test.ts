@@ -1,0 +1,198 @@
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { en } from '../../src/web/i18n/en.js'
+import { es } from '../../src/web/i18n/es.js'
+import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
+import { chromiumBinary, launchChromium } from '../helpers/chromium.js'
+import { freePort } from '../helpers/oidc.js'
+import { pgliteTarget } from '../helpers/test-targets.js'
+
+const AXE_SOURCE = readFileSync(join(process.cwd(), 'node_modules/axe-core/axe.min.js'), 'utf8')
+const SCREENSHOTS = join(process.cwd(), 'test-results/screenshots')
+const DESKTOP = { width: 1100, height: 800 }
+const PHONE = { width: 360, height: 740 }
+const ADMIN = { email: 'admin@example.com', password: 'console admin password 1234' }
+
+describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBinary.note}`, () => {
+  let t: TestApp
+  let browser: Browser
+  let origin: string
+  let userId: string
+  let clientId: string
+  const cspMessages: string[] = []
+
+  beforeAll(async () => {
+    const port = await freePort()
+    origin = `http://localhost:${port}`
+    t = await buildTestApp({
+      target: pgliteTarget,
+      env: { PUBLIC_URL: origin, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+    })
+    await t.app.listen({ port, host: '127.0.0.1' })
+    browser = await launchChromium()
+    mkdirSync(SCREENSHOTS, { recursive: true })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await t?.close()
+  })
+
+  const withPage = async (options: BrowserContextOptions, use: (page: Page) => Promise<void>) => {
+    const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', ...options })
+    context.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspMessages.push(message.text())
+    })
+    try {
+      context.setDefaultTimeout(10_000)
+      await use(await context.newPage())
+    } finally {
+      await context.close()
+    }
+  }
+
+  const signIn = async (page: Page, path: string) => {
+    await page.goto(`${origin}${path}`)
+    expect(new URL(page.url()).pathname).toBe('/ui/sign-in')
+    await page.getByLabel(en['sign_in.email_label']).fill(ADMIN.email)
+    await page.getByLabel(en['sign_in.password_label']).fill(ADMIN.password)
+    await page.getByRole('button', { name: en['sign_in.submit'] }).click()
+    await page.waitForURL((url) => url.pathname === path, { timeout: 10_000 })
+  }
+
+  /** axe-core (no serious or critical violation), a screenshot, and nothing wider than 360 px. */
+  const inspect = async (page: Page, name: string) => {
+    await page.evaluate(AXE_SOURCE)
+    const { violations, passes } = (await page.evaluate(async () => {
+      const axe = (
+        window as unknown as { axe: { run(): Promise<{ violations: unknown[]; passes: unknown[] }> } }
+      ).axe
+      const results = await axe.run()
+      return { violations: results.violations, passes: results.passes.length }
+    })) as {
+      violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }>
+      passes: number
+    }
+    expect(passes, `axe ran its rules on ${name}`).toBeGreaterThan(10)
+    const serious = violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`)
+    expect(serious, `axe on ${name}`).toEqual([])
+    await page.screenshot({ path: join(SCREENSHOTS, `admin-${name}.png`), fullPage: true })
+    await page.setViewportSize(PHONE)
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth),
+      `${name} at 360 px`,
+    ).toBeLessThanOrEqual(PHONE.width)
+    await page.setViewportSize(DESKTOP)
+  }
+
+  it('with JavaScript off: creates a user, gives them a role, and shows both audit entries', async () => {
+    await withPage({ javaScriptEnabled: false }, async (page) => {
+      await signIn(page, '/ui/admin')
+      expect(await page.locator('h1').textContent()).toBe(en['admin.overview.title'])
+
+      // A role to give: created through the roles screen.
+      await page.getByRole('link', { name: en['admin.nav.roles'], exact: true }).click()
+      await page.getByRole('link', { name: en['admin.roles.create'] }).click()
+      await page.getByLabel(en['admin.roles.name_label'], { exact: true }).fill('support')
+      await page
+        .getByLabel(en['admin.roles.description_label'], { exact: true })
+        .fill('Answers questions about accounts')
+      await page.getByLabel('users:read').check()
+      await page.getByRole('button', { name: en['admin.roles.create_submit'] }).click()
+      expect(await page.locator('main').textContent()).toContain(en['admin.done.role_created'])
+
+      await page.getByRole('link', { name: en['admin.nav.users'], exact: true }).click()
+      await page.getByRole('link', { name: en['admin.users.create'] }).click()
+      await page.getByLabel(en['admin.users.email_label'], { exact: true }).fill('grace@example.com')
+      await page.getByLabel(en['admin.users.name_label'], { exact: true }).fill('Grace Hopper')
+      await page
+        .getByLabel(en['admin.users.password_label'], { exact: true })
+        .fill('a long enough password 42')
+      await page.getByRole('button', { name: en['admin.users.create_submit'] }).click()
+      expect(await page.locator('h1').textContent()).toBe('grace@example.com')
+      expect(await page.locator('main').textContent()).toContain(en['admin.done.user_created'])
+      userId = new URL(page.url()).pathname.split('/')[4] as string
+
+      await page.getByLabel(en['admin.users.add_role_label'], { exact: true }).selectOption('support')
+      await page.getByRole('button', { name: en['admin.users.add_role'] }).click()
+      expect(await page.locator('main').textContent()).toContain(en['admin.done.role_added'])
+      await page.screenshot({ path: join(SCREENSHOTS, 'admin-no-js-user.png'), fullPage: true })
+
+      await page.getByRole('link', { name: en['admin.users.audit_trail'] }).click()
+      const rows = await page.locator('tbody tr').allTextContents()
+      expect(rows.some((row) => row.includes('role.assigned'))).toBe(true)
+      expect(rows.some((row) => row.includes('user.created'))).toBe(true)
+      await page.screenshot({ path: join(SCREENSHOTS, 'admin-no-js-audit-trail.png'), fullPage: true })
+
+      // An application: the secret is on the result page, once.
+      await page.getByRole('link', { name: en['admin.nav.clients'], exact: true }).click()
+      await page.getByRole('link', { name: en['admin.clients.create'] }).click()
+      await page.getByLabel(en['admin.clients.name_label'], { exact: true }).fill('Example Notes')
+      await page
+        .getByLabel(en['admin.clients.redirect_uris_label'], { exact: true })
+        .fill('https://notes.example.com/callback')
+      await page.getByRole('button', { name: en['admin.clients.create_submit'] }).click()
+      const secret = await page.getByLabel(en['admin.clients.client_secret'], { exact: true }).inputValue()
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      clientId = await page.getByLabel(en['admin.clients.client_id'], { exact: true }).inputValue()
+    })
+    expect(cspMessages).toEqual([])
+  })
+
+  it('passes axe on every admin page, in English and Spanish, at desktop and 360 px widths', async () => {
+    const [entry] = await t.kitsune.services.audit.list({ limit: 1 })
+    const pages: Array<[string, string]> = [
+      ['overview', '/ui/admin'],
+      ['users', '/ui/admin/users'],
+      ['user-new', '/ui/admin/users/new'],
+      ['user-detail', `/ui/admin/users/${userId}`],
+      ['user-deactivate', `/ui/admin/users/${userId}/confirm/deactivate`],
+      ['user-delete', `/ui/admin/users/${userId}/confirm/delete`],
+      ['user-sessions', `/ui/admin/users/${userId}/confirm/sessions`],
+      ['roles', '/ui/admin/roles'],
+      ['role-new', '/ui/admin/roles/new'],
+      ['role', '/ui/admin/roles/support'],
+      ['role-built-in', '/ui/admin/roles/admin'],
+      ['role-delete', '/ui/admin/roles/support/delete'],
+      ['clients', '/ui/admin/clients'],
+      ['client-new', '/ui/admin/clients/new'],
+      ['client', `/ui/admin/clients/${clientId}`],
+      ['client-rotate', `/ui/admin/clients/${clientId}/rotate`],
+      ['client-delete', `/ui/admin/clients/${clientId}/delete`],
+      ['audit', '/ui/admin/audit'],
+      ['audit-entry', `/ui/admin/audit/${entry?.seq}`],
+      ['audit-verify', '/ui/admin/audit/verify'],
+    ]
+    await withPage({}, async (page) => {
+      await signIn(page, '/ui/admin')
+      // The result page of a registration (a POST's answer, the secret shown once).
+      await page.goto(`${origin}/ui/admin/clients/new`)
+      await page.getByLabel(en['admin.clients.name_label'], { exact: true }).fill('Photo Printer')
+      await page
+        .getByLabel(en['admin.clients.redirect_uris_label'], { exact: true })
+        .fill('https://photos.example.com/callback')
+      await page.getByRole('button', { name: en['admin.clients.create_submit'] }).click()
+      await page.getByLabel(en['admin.clients.client_secret'], { exact: true }).waitFor()
+      await inspect(page, 'client-created')
+      for (const [locale, catalogue] of [
+        ['en', en],
+        ['es', es],
+      ] as const) {
+        for (const [name, path] of pages) {
+          const response = await page.goto(`${origin}${path}${locale === 'es' ? '?ui_locales=es' : ''}`)
+          expect(response?.status(), `${name} (${locale})`).toBe(200)
+          expect(await page.locator('html').getAttribute('lang')).toBe(locale)
+          expect(await page.locator('nav[aria-label] a').first().textContent()).toBe(
+            catalogue['admin.nav.overview'],
+          )
+          await inspect(page, `${name}${locale === 'es' ? '-es' : ''}`)
+        }
+      }
+    })
+    expect(cspMessages).toEqual([])
+  })
+})
