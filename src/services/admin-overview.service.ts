@@ -10,15 +10,24 @@ export interface AdminOverviewCounts {
 }
 
 const DAY_MS = 86_400_000
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /**
- * The admin console overview's counts: accounts, live sessions, and sign-ins and failed sign-ins
+ * Reads for the admin console that no other service offers. The overview's counts: accounts, live sessions, and sign-ins and failed sign-ins
  * in the last 24 hours as the audit log records them. Read-only; the console shows each count only
  * to those whose permissions cover what it counts.
  */
 export function createAdminOverviewService(deps: { db: Kysely<Database>; clock: Clock }) {
   const { db, clock } = deps
   return {
+    /** The e-mail addresses of these accounts (those that still exist), for naming them in lists. */
+    async emailsOf(ids: readonly string[]): Promise<Map<string, string>> {
+      const unique = [...new Set(ids)].filter((id) => UUID.test(id))
+      if (unique.length === 0) return new Map()
+      const rows = await db.selectFrom('users').select(['id', 'email']).where('id', 'in', unique).execute()
+      return new Map(rows.map((row) => [row.id, row.email]))
+    },
+
     async counts(): Promise<AdminOverviewCounts> {
       const now = clock.now()
       const since = new Date(now.getTime() - DAY_MS)

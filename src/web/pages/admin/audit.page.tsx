@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { AuditLogRow } from '../../../db/schema.js'
+import { createAdminOverviewService } from '../../../services/admin-overview.service.js'
 import { AUDIT_ACTIONS } from '../../../services/audit.service.js'
 import { pageQuerySchema } from '../../form-schema.js'
 import { Notice } from '../../layout/shell.js'
-import type { PageContext, PageDeps } from '../../page-context.js'
+import type { PageDeps } from '../../page-context.js'
 import { sendPage } from '../../render.js'
 import {
   ADMIN,
@@ -39,32 +40,46 @@ function timeOf(value: string | undefined): Date | undefined | null {
   return Number.isNaN(date.getTime()) ? null : date
 }
 
-function ActorLink(props: { admin: AdminRequest; id: string | null }) {
+/** A user named by their address when the account still exists, linked for those who may read users. */
+function UserName(props: { admin: AdminRequest; id: string; emails: ReadonlyMap<string, string> }) {
   const { admin, id } = props
-  if (!id) return <span>{admin.page.t('admin.audit.system')}</span>
-  return admin.can('users:read') ? (
-    <a href={admin.page.href(`${ADMIN}/users/${id}`)}>
-      <code>{id}</code>
-    </a>
+  const email = props.emails.get(id)
+  const label = email ?? <code>{id}</code>
+  return admin.can('users:read') && email ? (
+    <a href={admin.page.href(`${ADMIN}/users/${id}`)}>{label}</a>
   ) : (
-    <code>{id}</code>
+    label
   )
 }
 
-function TargetText(props: { page: PageContext; row: AuditLogRow }) {
+function ActorLink(props: { admin: AdminRequest; id: string | null; emails: ReadonlyMap<string, string> }) {
+  const { admin, id } = props
+  if (!id) return <span>{admin.page.t('admin.audit.system')}</span>
+  return <UserName admin={admin} id={id} emails={props.emails} />
+}
+
+function TargetText(props: { admin: AdminRequest; row: AuditLogRow; emails: ReadonlyMap<string, string> }) {
   const { row } = props
   if (!row.target_id) return <span>—</span>
   return (
     <span>
       {row.target_type ? `${row.target_type}: ` : ''}
-      <code>{row.target_id}</code>
+      {row.target_type === 'user' ? (
+        <UserName admin={props.admin} id={row.target_id} emails={props.emails} />
+      ) : (
+        <code>{row.target_id}</code>
+      )}
     </span>
   )
 }
 
+const userIdsOf = (rows: readonly AuditLogRow[]) =>
+  rows.flatMap((row) => [row.actor_id ?? '', row.target_type === 'user' ? (row.target_id ?? '') : ''])
+
 /** The admin console's audit log: filters, entries, one entry's detail, and the chain's check. */
 export function auditPages(scope: FastifyInstance, deps: PageDeps, access: AdminAccess): void {
   const { audit, userAdmin } = deps.services
+  const reads = createAdminOverviewService({ db: deps.kitsune.database.db, clock: deps.kitsune.clock })
 
   scope.get<{ Querystring: Query }>(
     '/admin/audit',
@@ -123,6 +138,7 @@ export function auditPages(scope: FastifyInstance, deps: PageDeps, access: Admin
       const more = rows.length > PAGE_SIZE
       const items = more ? rows.slice(0, PAGE_SIZE) : rows
       const last = items[items.length - 1]
+      const emails = await reads.emailsOf(userIdsOf(items))
       const filtered = Boolean(actor || action || target || from || to)
       return sendPage(
         reply,
@@ -230,10 +246,10 @@ export function auditPages(scope: FastifyInstance, deps: PageDeps, access: Admin
                   <code>{row.action}</code>
                 </td>
                 <td class="wrap">
-                  <ActorLink admin={admin} id={row.actor_id} />
+                  <ActorLink admin={admin} id={row.actor_id} emails={emails} />
                 </td>
                 <td class="wrap">
-                  <TargetText page={page} row={row} />
+                  <TargetText admin={admin} row={row} emails={emails} />
                 </td>
               </tr>
             ))}
@@ -310,6 +326,7 @@ export function auditPages(scope: FastifyInstance, deps: PageDeps, access: Admin
       if (!SEQ.test(seq)) return reply.callNotFound()
       const [row] = await audit.list({ before_seq: String(BigInt(seq) + 1n), limit: 1 })
       if (!row || String(row.seq) !== String(BigInt(seq))) return reply.callNotFound()
+      const emails = await reads.emailsOf(userIdsOf([row]))
       return sendPage(
         reply,
         200,
@@ -326,11 +343,11 @@ export function auditPages(scope: FastifyInstance, deps: PageDeps, access: Admin
             </dd>
             <dt>{page.t('admin.audit.col_actor')}</dt>
             <dd>
-              <ActorLink admin={admin} id={row.actor_id} />
+              <ActorLink admin={admin} id={row.actor_id} emails={emails} />
             </dd>
             <dt>{page.t('admin.audit.col_target')}</dt>
             <dd>
-              <TargetText page={page} row={row} />
+              <TargetText admin={admin} row={row} emails={emails} />
             </dd>
             <dt>{page.t('admin.audit.ip')}</dt>
             <dd>{row.ip ?? '—'}</dd>
