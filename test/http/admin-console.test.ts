@@ -122,6 +122,14 @@ describe.each(testTargets())('admin console pages ($name)', (target) => {
     expect(edited.headers.location).toBe(`/ui/admin/users/${id}?done=user_updated`)
     expect(await userRow(id)).toMatchObject({ full_name: 'Ada Lovelace', email_verified: true })
 
+    const newEmail = uniqueEmail('renamed')
+    const changed = await submit(admin, `/ui/admin/users/${id}/email`, { new_email: newEmail })
+    expect(changed.headers.location).toBe(`/ui/admin/users/${id}?done=email_changed`)
+    expect(await userRow(id)).toMatchObject({ email: newEmail, email_verified: false })
+    const taken = await submit(admin, `/ui/admin/users/${id}/email`, { new_email: ADMIN.email })
+    expect(taken.headers.location).toBe(`/ui/admin/users/${id}?failed=email_taken`)
+    expect((await userRow(id))?.email).toBe(newEmail)
+
     await t.kitsune.services.rbac.create(
       adminPrincipal(),
       { name: 'editors', permissions: ['users:read'] },
@@ -376,6 +384,7 @@ describe.each(testTargets())('admin console pages ($name)', (target) => {
     const forged: Array<[string, Record<string, string>]> = [
       [`/ui/admin/users/${target.id}/edit`, { full_name: 'Changed' }],
       [`/ui/admin/users/${target.id}/deactivate`, {}],
+      [`/ui/admin/users/${target.id}/email`, { new_email: uniqueEmail() }],
       [`/ui/admin/users/${target.id}/delete`, { confirm: target.email }],
       [`/ui/admin/users/${target.id}/roles/add`, { role: 'admin' }],
       [`/ui/admin/users/${target.id}/sessions`, {}],

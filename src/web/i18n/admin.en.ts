@@ -24,6 +24,7 @@ export const adminEn = {
 
   'admin.done.user_created': 'The user was created.',
   'admin.done.user_updated': 'The changes were saved.',
+  'admin.done.email_changed': 'The e-mail address was changed. Links sent to the old address no longer work.',
   'admin.done.user_activated': 'The account is active again: the user can sign in.',
   'admin.done.user_deactivated': 'The account was deactivated and every session of it ended.',
   'admin.done.user_deleted': 'The user was deleted. Their audit entries stay.',
@@ -109,6 +110,12 @@ export const adminEn = {
   'admin.users.audit_trail': 'This user’s audit trail',
   'admin.users.edit': 'Edit',
   'admin.users.save': 'Save changes',
+  'admin.users.change_email': 'E-mail address',
+  'admin.users.new_email_label': 'New e-mail address',
+  'admin.users.new_email_hint':
+    'The account signs in with it at once; it is unverified unless you tick the box.',
+  'admin.users.new_email_verified': 'The new address is verified',
+  'admin.users.change_email_submit': 'Change the address',
   'admin.users.roles': 'Roles',
   'admin.users.no_roles': 'This user holds no role.',
   'admin.users.remove_role': 'Remove {role}',

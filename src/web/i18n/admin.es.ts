@@ -26,6 +26,8 @@ export const adminEs: Readonly<Record<keyof typeof adminEn, string>> = {
 
   'admin.done.user_created': 'Se ha creado el usuario.',
   'admin.done.user_updated': 'Se han guardado los cambios.',
+  'admin.done.email_changed':
+    'Se ha cambiado la dirección de correo. Los enlaces enviados a la dirección anterior ya no funcionan.',
   'admin.done.user_activated': 'La cuenta vuelve a estar activa: el usuario puede iniciar sesión.',
   'admin.done.user_deactivated': 'Se ha desactivado la cuenta y se han cerrado todas sus sesiones.',
   'admin.done.user_deleted': 'Se ha eliminado el usuario. Sus entradas de auditoría se conservan.',
@@ -111,6 +113,12 @@ export const adminEs: Readonly<Record<keyof typeof adminEn, string>> = {
   'admin.users.audit_trail': 'Registro de auditoría de este usuario',
   'admin.users.edit': 'Editar',
   'admin.users.save': 'Guardar los cambios',
+  'admin.users.change_email': 'Dirección de correo',
+  'admin.users.new_email_label': 'Nueva dirección de correo',
+  'admin.users.new_email_hint':
+    'La cuenta inicia sesión con ella de inmediato; queda sin verificar salvo que marque la casilla.',
+  'admin.users.new_email_verified': 'La nueva dirección está verificada',
+  'admin.users.change_email_submit': 'Cambiar la dirección',
   'admin.users.roles': 'Roles',
   'admin.users.no_roles': 'Este usuario no tiene ningún rol.',
   'admin.users.remove_role': 'Quitar {role}',

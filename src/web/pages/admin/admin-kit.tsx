@@ -29,6 +29,7 @@ export interface AdminRequest {
 export const DONE = [
   'user_created',
   'user_updated',
+  'email_changed',
   'user_activated',
   'user_deactivated',
   'user_deleted',

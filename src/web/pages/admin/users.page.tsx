@@ -379,6 +379,23 @@ export function userPages(scope: FastifyInstance, deps: PageDeps, access: AdminA
             </section>
           )}
 
+          {canWrite && (
+            <section aria-labelledby="email-title">
+              <h2 id="email-title">{page.t('admin.users.change_email')}</h2>
+              <PageForm page={page} action={`${self}/email`}>
+                <Field
+                  name="new_email"
+                  type="email"
+                  autocomplete="off"
+                  label={page.t('admin.users.new_email_label')}
+                  hint={page.t('admin.users.new_email_hint')}
+                />
+                <Checkbox name="new_email_verified" label={page.t('admin.users.new_email_verified')} />
+                <SubmitButton>{page.t('admin.users.change_email_submit')}</SubmitButton>
+              </PageForm>
+            </section>
+          )}
+
           <section aria-labelledby="roles-title">
             <h2 id="roles-title">{page.t('admin.users.roles')}</h2>
             {user.roles.length === 0 ? (
@@ -608,6 +625,25 @@ export function userPages(scope: FastifyInstance, deps: PageDeps, access: AdminA
         admin.ctx,
       ),
     ),
+  )
+
+  // The new address is unverified unless the form says otherwise; the service refuses a taken one.
+  action(
+    'email',
+    { new_email: 1024, new_email_verified: 3 },
+    'users:write',
+    async (admin, user, body, reply) => {
+      const email = (body.new_email ?? '').trim()
+      if (!email) return reply.redirect(admin.page.href(`${userPath(user.id)}?failed=invalid`), 303)
+      return act(reply, admin, userPath(user.id), 'email_changed', () =>
+        userAdmin.update(
+          admin.principal,
+          user.id,
+          { email, email_verified: body.new_email_verified === 'on' ? true : undefined },
+          admin.ctx,
+        ),
+      )
+    },
   )
 
   action('activate', {}, 'users:write', (admin, user, _body, reply) =>
