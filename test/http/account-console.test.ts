@@ -68,6 +68,13 @@ describe.each(testTargets())('account console at /ui/account ($name)', (target) 
     }
     const response = await browser.get('/ui/account?ui_locales=es')
     expect(response.headers.location).toBe('/ui/sign-in?return_to=/ui/account&ui_locales=es')
+    // A form posted without a sign-in (with a valid CSRF token) changes nothing and goes to sign in.
+    const form = await browser.get('/ui/sign-in')
+    const posted = await browser.post('/ui/account/sessions/end-all', {
+      csrf: hiddenField(form.body, 'csrf') ?? '',
+    })
+    expect(posted.statusCode).toBe(303)
+    expect(posted.headers.location).toBe('/ui/sign-in?return_to=/ui/account/sessions')
   })
 
   it('shows who is signed in, every section and a sign-out form, in English and Spanish', async () => {
@@ -498,6 +505,7 @@ describe.each(testTargets())('account console at /ui/account ($name)', (target) 
       regenerate_code: totpAt(clock, secret2),
     })
     expect(regen.statusCode).toBe(200)
+    expect(text(regen.body)).toContain(en['account.done_regenerated'])
     const fresh = [...regen.body.matchAll(/<li><code>([^<]+)<\/code><\/li>/g)].map((m) => m[1])
     expect(fresh).toHaveLength(10)
     expect(fresh).not.toEqual(codes)

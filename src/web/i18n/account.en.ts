@@ -134,6 +134,7 @@ export const accountEn = {
   'account.codes_file_heading': 'Recovery codes for {email} ({brand}). Each code works once.',
   'account.codes_done': 'I have saved my codes',
   'account.done_enabled': 'Two-step verification is on.',
+  'account.done_regenerated': 'New recovery codes are ready; the old ones no longer work.',
   'account.regenerate_title': 'New recovery codes',
   'account.regenerate_body': 'Your current recovery codes stop working and ten new ones are shown once.',
   'account.regenerate_submit': 'Make new recovery codes',

@@ -139,6 +139,8 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
   'account.codes_file_heading': 'Códigos de recuperación de {email} ({brand}). Cada código sirve una vez.',
   'account.codes_done': 'Ya he guardado mis códigos',
   'account.done_enabled': 'La verificación en dos pasos está activada.',
+  'account.done_regenerated':
+    'Tus nuevos códigos de recuperación están listos; los anteriores ya no funcionan.',
   'account.regenerate_title': 'Códigos de recuperación nuevos',
   'account.regenerate_body':
     'Tus códigos de recuperación actuales dejan de funcionar y se muestran una sola vez diez códigos nuevos.',

@@ -270,7 +270,16 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
           <StatusPage page={page} enabled regenerateErrors={[{ field: 'regenerate_code', message }]} />,
         )
       }
-      return sendPage(reply, 200, <CodesPage page={page} email={session.user.email} codes={codes} />)
+      return sendPage(
+        reply,
+        200,
+        <CodesPage
+          page={page}
+          email={session.user.email}
+          codes={codes}
+          done={page.t('account.done_regenerated')}
+        />,
+      )
     },
   )
 
