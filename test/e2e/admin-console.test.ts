@@ -53,11 +53,11 @@ describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBin
     }
   }
 
-  const signIn = async (page: Page, path: string) => {
+  const signIn = async (page: Page, path: string, who = ADMIN) => {
     await page.goto(`${origin}${path}`)
     expect(new URL(page.url()).pathname).toBe('/ui/sign-in')
-    await page.getByLabel(en['sign_in.email_label']).fill(ADMIN.email)
-    await page.getByLabel(en['sign_in.password_label']).fill(ADMIN.password)
+    await page.getByLabel(en['sign_in.email_label']).fill(who.email)
+    await page.getByLabel(en['sign_in.password_label']).fill(who.password)
     await page.getByRole('button', { name: en['sign_in.submit'] }).click()
     await page.waitForURL((url) => url.pathname === path, { timeout: 10_000 })
   }
@@ -194,5 +194,43 @@ describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBin
       }
     })
     expect(cspMessages).toEqual([])
+  })
+
+  it('as a support role that may only read users: no write screens or buttons, and forged posts get 403', async () => {
+    const adminId = (await t.kitsune.services.userAdmin.list({ q: ADMIN.email })).items[0]?.id as string
+    const principal = { userId: adminId, sessionId: '', roles: ['admin'], tokenExpiresAt: 0 }
+    const ctx = { ip: '127.0.0.1', userAgent: 'test', requestId: 'test' }
+    await t.kitsune.services.rbac.create(principal, { name: 'helpdesk', permissions: ['users:read'] }, ctx)
+    const helper = { email: 'helpdesk@example.com', password: 'helpdesk password 1234' }
+    const created = await t.kitsune.services.userAdmin.create(
+      principal,
+      { ...helper, roles: ['helpdesk'], email_verified: true },
+      ctx,
+    )
+    expect(created.roles).toEqual(['helpdesk'])
+    await withPage({}, async (page) => {
+      await signIn(page, '/ui/admin', helper)
+      const nav = await page.locator('nav[aria-label] a').allTextContents()
+      expect(nav).toEqual([en['admin.nav.overview'], en['admin.nav.users']])
+      await page.getByRole('link', { name: en['admin.nav.users'], exact: true }).click()
+      expect(await page.getByRole('link', { name: en['admin.users.create'] }).count()).toBe(0)
+      await page.getByRole('link', { name: 'grace@example.com' }).click()
+      expect(await page.locator('h1').textContent()).toBe('grace@example.com')
+      // The only form on the page is the sign-out: no edit, role, session or account action.
+      expect(await page.locator('main form').count()).toBe(0)
+      expect(await page.locator('main a.button').count()).toBe(0)
+      await inspect(page, 'support-user')
+
+      for (const path of ['/ui/admin/roles', '/ui/admin/clients', '/ui/admin/audit', '/ui/admin/users/new']) {
+        const response = await page.goto(`${origin}${path}`)
+        expect(response?.status(), path).toBe(403)
+      }
+      const csrf = (await page.context().cookies()).find((c) => c.name === 'kitsune-csrf')?.value ?? ''
+      const forged = await page.request.post(`${origin}/ui/admin/users/${userId}/deactivate`, {
+        form: { csrf },
+      })
+      expect(forged.status()).toBe(403)
+      expect((await t.kitsune.services.userAdmin.get(userId)).is_active).toBe(true)
+    })
   })
 })
