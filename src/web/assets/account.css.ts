@@ -30,7 +30,7 @@ export const ACCOUNT_CSS = `main.account-main{align-items:flex-start}
 .account-layout .account-key{font-size:1.125rem;overflow-wrap:anywhere}
 .account-layout .recovery-codes{columns:2;max-width:24rem}
 .account-layout .recovery-codes code{font:600 1.0625rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.account-danger-zone{border:2px solid var(--danger);background:var(--danger-soft);border-radius:8px;padding:1rem 1.125rem;margin:0 0 1.5rem}
+.account-danger-zone{border-left:4px solid var(--danger);background:var(--danger-soft);border-radius:0 8px 8px 0;padding:.875rem 1rem;margin:0 0 1.5rem;font-weight:600}
 .account-danger-zone p{margin:0}
 .account-visually-hidden{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .account-layout .account-table-wrap{overflow-x:auto;margin:0 0 1.25rem;border:0;border-radius:0}
