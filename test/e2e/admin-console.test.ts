@@ -225,6 +225,7 @@ describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBin
         const response = await page.goto(`${origin}${path}`)
         expect(response?.status(), path).toBe(403)
       }
+      await inspect(page, 'forbidden')
       const csrf = (await page.context().cookies()).find((c) => c.name === 'kitsune-csrf')?.value ?? ''
       const forged = await page.request.post(`${origin}/ui/admin/users/${userId}/deactivate`, {
         form: { csrf },

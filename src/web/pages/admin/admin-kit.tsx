@@ -105,7 +105,7 @@ export function adminAccess(deps: PageDeps) {
     }
     const held = new Set(await services.rbac.permissionsOf(session.user.roles))
     if (!PERMISSIONS.some((permission) => held.has(permission))) {
-      sendForbidden(reply, page)
+      sendForbidden(reply, page, false, false)
       return undefined
     }
     if (need) {
@@ -126,7 +126,13 @@ export function adminAccess(deps: PageDeps) {
 
 export type AdminAccess = ReturnType<typeof adminAccess>
 
-export function sendForbidden(reply: FastifyReply, page: PageContext, outranked = false): FastifyReply {
+/** The 403 page; `admin` says the person may use some of the console (then the link leads back to it). */
+export function sendForbidden(
+  reply: FastifyReply,
+  page: PageContext,
+  outranked = false,
+  admin = true,
+): FastifyReply {
   return sendPage(
     reply,
     403,
@@ -135,7 +141,11 @@ export function sendForbidden(reply: FastifyReply, page: PageContext, outranked 
         <p>{page.t(outranked ? 'admin.forbidden_outranked' : 'admin.forbidden_body')}</p>
       </Notice>
       <p>
-        <a href={page.href(ADMIN)}>{page.t('admin.back_to_overview')}</a>
+        {admin ? (
+          <a href={page.href(ADMIN)}>{page.t('admin.back_to_overview')}</a>
+        ) : (
+          <a href={page.href('/ui/account')}>{page.t('admin.nav.account')}</a>
+        )}
       </p>
     </PlainPage>,
   )
