@@ -234,4 +234,35 @@ describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBin
       expect((await t.kitsune.services.userAdmin.get(userId)).is_active).toBe(true)
     })
   })
+
+  it('works from the keyboard alone: skip link, sections, search, a user', async () => {
+    await withPage({}, async (page) => {
+      await signIn(page, '/ui/admin')
+      const active = () =>
+        page.evaluate(() => {
+          const element = document.activeElement as HTMLElement | null
+          return { text: element?.textContent?.trim() ?? '', id: element?.id ?? '' }
+        })
+      const tabTo = async (found: (a: { text: string; id: string }) => boolean, what: string) => {
+        for (let i = 0; i < 40; i++) {
+          if (found(await active())) return
+          await page.keyboard.press('Tab')
+        }
+        throw new Error(`Tab never reached ${what}`)
+      }
+      await page.keyboard.press('Tab')
+      expect((await active()).text).toBe(en['layout.skip_link'])
+      await tabTo((a) => a.text === en['admin.nav.users'], 'the Users section')
+      await page.keyboard.press('Enter')
+      await page.waitForURL((url) => url.pathname === '/ui/admin/users')
+      await tabTo((a) => a.id === 'q', 'the search field')
+      await page.keyboard.type('grace')
+      await page.keyboard.press('Enter')
+      await page.waitForURL((url) => url.searchParams.get('q') === 'grace')
+      await tabTo((a) => a.text === 'grace@example.com', 'the user found')
+      await page.keyboard.press('Enter')
+      await page.waitForURL((url) => url.pathname === `/ui/admin/users/${userId}`)
+      expect(await page.locator('h1').textContent()).toBe('grace@example.com')
+    })
+  })
 })
