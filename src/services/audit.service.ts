@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'mfa.enabled',
   'mfa.disabled',
   'mfa.recovery_code_used',
+  'mfa.recovery_codes_regenerated',
   'user.updated',
   'user.deleted',
   'role.assigned',

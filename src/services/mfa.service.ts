@@ -164,10 +164,21 @@ export function createMfaService(deps: {
       notify(tx, user, 'mfa_disabled')
     },
 
-    async regenerateRecoveryCodes(principal: Principal, code: string): Promise<{ recovery_codes: string[] }> {
-      return uow.run(async (repos) => {
+    async regenerateRecoveryCodes(
+      principal: Principal,
+      code: string,
+      ctx?: RequestContext,
+    ): Promise<{ recovery_codes: string[] }> {
+      return uow.run(async (repos, tx) => {
         if (!(await useTotp(repos, principal.userId, code))) throw new AppError('INVALID_MFA_CODE')
-        return { recovery_codes: await newRecoveryCodes(repos, principal.userId) }
+        const codes = await newRecoveryCodes(repos, principal.userId)
+        await audit.record(repos, tx, ctx, {
+          action: 'mfa.recovery_codes_regenerated',
+          actorId: principal.userId,
+          targetType: 'user',
+          targetId: principal.userId,
+        })
+        return { recovery_codes: codes }
       })
     },
 

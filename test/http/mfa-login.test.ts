@@ -151,6 +151,10 @@ describe.each(testTargets())('MFA login step-up on $name', (target) => {
         401,
       )
       expect((await loginMfa(t, await startMfaLogin(t, user), fresh[0] as string)).statusCode).toBe(200)
+      // One audit entry, for the successful regeneration only, with no code in it.
+      const entries = await auditEntries(t, 'mfa.recovery_codes_regenerated', user.id)
+      expect(entries).toHaveLength(1)
+      expect(JSON.stringify(entries)).not.toContain(fresh[0] as string)
     })
   })
 })

@@ -201,6 +201,7 @@ export async function meRoutes(app: KitsuneApp, kitsune: Kitsune): Promise<void>
       body: MfaCode,
       response: { 200: RecoveryCodes, ...problemResponses },
     },
-    handler: async (request) => mfa.regenerateRecoveryCodes(principalOf(request), request.body.code),
+    handler: async (request) =>
+      mfa.regenerateRecoveryCodes(principalOf(request), request.body.code, contextOf(request)),
   })
 }

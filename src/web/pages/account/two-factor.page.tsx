@@ -260,7 +260,9 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
       let codes: string[]
       try {
         if (!code) throw new AppError('INVALID_MFA_CODE')
-        codes = (await services.mfa.regenerateRecoveryCodes(principalOf(session), code)).recovery_codes
+        codes = (
+          await services.mfa.regenerateRecoveryCodes(principalOf(session), code, requestContextOf(request))
+        ).recovery_codes
       } catch (error) {
         if (!(error instanceof AppError) || error.code !== 'INVALID_MFA_CODE') throw error
         const message = page.t(code ? 'account.error_code_invalid' : 'account.error_code_missing')
