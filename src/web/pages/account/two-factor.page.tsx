@@ -228,6 +228,18 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
           />,
         )
       }
+      // The factor was just proven here: this browser's session counts as signed in with it, as
+      // after the sign-in page's own enrolment.
+      await services.auth.openBrowserSession(
+        session.user.id,
+        requestContextOf(request),
+        ['pwd', 'otp'],
+        'totp_enrolment',
+        {
+          sessionId: session.sessionId,
+          userId: session.user.id,
+        },
+      )
       return sendPage(
         reply,
         200,
