@@ -178,7 +178,7 @@ describe.each(testTargets())('admin user management on $name', (target) => {
     })
 
     it.each([
-      ['email', { email: 'new@example.com' }],
+      ['password', { password: 'a new passphrase 1234' }],
       ['roles', { roles: ['admin'] }],
     ])('answers 422 for the field %s and changes nothing', async (_name, payload) => {
       const user = await registerUser(t)
