@@ -102,6 +102,9 @@ export function createEmailChangeService(deps: {
           mails.push(
             templates.emailChangeConfirm(newEmail, token, Math.round(deps.confirmTtlSeconds / 3600), locale),
           )
+        } else {
+          // A newer request replaces the older one either way.
+          await repos.emailTokens.invalidate(userId, 'email_change', clock.now())
         }
         const undo = await issue(repos, userId, 'email_change_undo', user.email, UNDO_TTL_SECONDS)
         mails.push(templates.emailChangeNotice(user.email, newEmail, undo, locale))

@@ -132,6 +132,13 @@ describe.each(testTargets())('change of e-mail address through the API on $name'
       const older = tokenOf(lastMail(first, CONFIRM_SUBJECT))
       await requestChange(user, uniqueEmail('second'))
       expectInvalidLink(await confirm(older))
+      // A request for a taken address replaces the pending one just the same.
+      const other = await registerUser(s.t())
+      const third = uniqueEmail('third')
+      await requestChange(other, third)
+      const pending = tokenOf(lastMail(third, CONFIRM_SUBJECT))
+      await requestChange(other, user.email)
+      expectInvalidLink(await confirm(pending))
     })
 
     it('the confirmation link expires after EMAIL_VERIFICATION_TTL (48 h)', async () => {
