@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ADMIN_CSS } from '../../src/web/assets/admin.css.js'
 import { en } from '../../src/web/i18n/en.js'
 import { es } from '../../src/web/i18n/es.js'
 import { PAGE_CSP } from '../../src/web/web.plugin.js'
@@ -37,6 +38,21 @@ describe('message catalogues', () => {
     const places = (message: string) => (message.match(/\{[a-z_]+\}/g) ?? []).sort()
     for (const key of Object.keys(en) as Array<keyof typeof en>)
       expect(places(es[key])).toEqual(places(en[key]))
+  })
+})
+
+describe('the admin console stylesheet', () => {
+  it('scopes every rule to the console pages, so no other page inherits its table or form styles', () => {
+    const selectors = [...ADMIN_CSS.matchAll(/([^{}]+)\{[^{}]*\}/g)]
+      .flatMap((match) => (match[1] ?? '').split(','))
+      .map((selector) => selector.trim())
+      .filter((selector) => selector !== '' && !selector.startsWith('@media'))
+    expect(selectors.length).toBeGreaterThan(60)
+    const unscoped = selectors.filter(
+      (selector) =>
+        !/^(:where\(\.admin\) |body\.admin |\.admin-(header|main|badge|who|links)\b)/.test(selector),
+    )
+    expect(unscoped).toEqual([])
   })
 })
 

@@ -33,11 +33,10 @@ export const ACCOUNT_CSS = `main.account-main{align-items:flex-start}
 .account-danger-zone{border-left:4px solid var(--danger);background:var(--danger-soft);border-radius:0 8px 8px 0;padding:.875rem 1rem;margin:0 0 1.5rem;font-weight:600}
 .account-danger-zone p{margin:0}
 .account-visually-hidden{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
-.account-layout .account-table-wrap{overflow-x:auto;margin:0 0 1.25rem;border:0;border-radius:0}
+.account-layout .account-table-wrap{overflow-x:auto;margin:0 0 1.25rem}
 .account-table{width:100%;border-collapse:collapse;font-size:.9375rem}
-.account-table caption{text-align:left;font-weight:700;padding:0 0 .5rem;font-size:1rem;background:none;border:0}
-.account-table th,.account-table td{text-align:left;vertical-align:top;padding:.625rem .5rem;border-bottom:1px solid var(--line);white-space:normal}
-.account-table tbody tr:last-child th,.account-table tbody tr:last-child td{border-bottom:1px solid var(--line)}
+.account-table caption{text-align:left;font-weight:700;padding:0 0 .5rem;font-size:1rem}
+.account-table th,.account-table td{text-align:left;vertical-align:top;padding:.625rem .5rem;border-bottom:1px solid var(--line)}
 .account-table thead th{color:var(--muted);font-weight:600;border-bottom:2px solid var(--line);white-space:nowrap}
 .account-table tbody th{font-weight:600;color:var(--ink)}
 .account-table tr.current{background:var(--accent-soft)}
