@@ -62,6 +62,22 @@ describe.each(testTargets())('audit entries on $name', (target) => {
   })
   afterAll(async () => t?.close())
 
+  it('answers 422 naming the parameter for a date-time that does not exist (a leap second, 31 February)', async () => {
+    for (const [name, value] of [
+      ['from', '9999-12-31T23:59:60Z'],
+      ['to', '2026-02-31T00:00:00Z'],
+    ] as const) {
+      const response = await t.inject({
+        method: 'GET',
+        url: '/api/v1/admin/audit-logs',
+        query: { [name]: value },
+        headers: admin,
+      })
+      expect(response.statusCode).toBe(422)
+      expect(response.json().errors[0].field).toBe(`/query/${name}`)
+    }
+  })
+
   it('records the bootstrap admin as user.created with no actor', async () => {
     const [entry] = await entries({ action: 'user.created', target_id: adminId })
     expect(entry).toMatchObject({ actor_id: null, target_type: 'user', metadata: { bootstrap: true } })

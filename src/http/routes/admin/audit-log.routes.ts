@@ -29,8 +29,8 @@ export async function adminAuditLogRoutes(app: KitsuneApp, kitsune: Kitsune): Pr
       const { limit = 50, cursor, from, to, ...filters } = request.query
       const rows = await audit.list({
         ...filters,
-        from: from ? new Date(from) : undefined,
-        to: to ? new Date(to) : undefined,
+        from: instant(from, '/query/from'),
+        to: instant(to, '/query/to'),
         before_seq: cursor ? decodeCursor(cursor) : undefined,
         limit: limit + 1,
       })
@@ -51,4 +51,16 @@ export async function adminAuditLogRoutes(app: KitsuneApp, kitsune: Kitsune): Pr
     },
     handler: async () => audit.verify(),
   })
+}
+
+/**
+ * A date-time the schema let through as text but JavaScript cannot represent (a leap second such
+ * as 23:59:60, a 31 February) is the caller's mistake: 422 naming the parameter, never a 500.
+ */
+function instant(value: string | undefined, field: string): Date | undefined {
+  if (!value) return undefined
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime()))
+    throw validationError(field, 'must be a date-time that exists, such as 2026-01-31T12:00:00Z')
+  return date
 }
