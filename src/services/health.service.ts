@@ -1,5 +1,6 @@
 import type { DatabaseHandle } from '../db/database.js'
 import { pendingMigrations } from '../db/migrator.js'
+import type { Clock } from '../lib/clock.js'
 import type { Store } from '../stores/store.js'
 
 export type CheckStatus = 'ok' | 'down' | 'disabled' | 'pending'
@@ -63,3 +64,69 @@ export function createHealthService(deps: { database: DatabaseHandle; store: Sto
 }
 
 export type HealthService = ReturnType<typeof createHealthService>
+
+/**
+ * Where e-mails go, as the admin overview shows it: `log` without SMTP_URL (messages are written
+ * to the log, not sent), else whether the SMTP server answered the last check. Never part of
+ * readiness: an instance with its mail server down still serves sign-ins.
+ */
+export type MailStatus = 'log' | 'ok' | 'down'
+
+/** How long a mail check's answer is reused: a page render never opens an SMTP connection of its own. */
+export const MAIL_CHECK_TTL_MS = 60_000
+const MAIL_CHECK_TIMEOUT_MS = 2000
+
+/**
+ * Connects to the SMTP server of SMTP_URL, greets it (and signs in when the URL carries
+ * credentials), then hangs up: nodemailer's verify(), with every wait cut to `timeoutMs`.
+ */
+export async function verifySmtp(smtpUrl: string, timeoutMs: number): Promise<void> {
+  const { default: nodemailer } = await import('nodemailer')
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  })
+  try {
+    await transport.verify()
+  } finally {
+    transport.close()
+  }
+}
+
+export interface MailCheck {
+  /** The mail status, checked at most once a minute (concurrent callers share one check). */
+  status(): Promise<MailStatus>
+}
+
+export function createMailCheck(deps: {
+  /** SMTP_URL, undefined when e-mails go to the log. */
+  smtpUrl: string | undefined
+  clock: Clock
+  /** The SMTP handshake (tests replace it). */
+  verify?: (smtpUrl: string, timeoutMs: number) => Promise<void>
+  timeoutMs?: number
+}): MailCheck {
+  const { smtpUrl, clock } = deps
+  const verify = deps.verify ?? verifySmtp
+  const timeoutMs = deps.timeoutMs ?? MAIL_CHECK_TIMEOUT_MS
+  let last: { at: number; status: Promise<MailStatus> } | undefined
+
+  return {
+    status() {
+      if (!smtpUrl) return Promise.resolve('log')
+      const now = clock.now().getTime()
+      if (!last || now - last.at >= MAIL_CHECK_TTL_MS || now < last.at) {
+        last = {
+          at: now,
+          status: within(timeoutMs + 500, verify(smtpUrl, timeoutMs)).then(
+            () => 'ok' as const,
+            () => 'down' as const,
+          ),
+        }
+      }
+      return last.status
+    },
+  }
+}

@@ -87,6 +87,40 @@ describe.each(testTargets())('admin console pages ($name)', (target) => {
     expect(html).toContain('0.1.0')
     for (const section of ['/ui/admin/users', '/ui/admin/roles', '/ui/admin/clients', '/ui/admin/audit'])
       expect(html).toContain(`href="${section}"`)
+    // No SMTP_URL here: e-mails go to the log, and the overview says so.
+    expect(html).toContain('<dt>E-mail</dt><dd class="status status-log">Log only</dd>')
+    expect(html).toContain('SMTP_URL is not set: e-mails are written to the log, not sent.')
+    const spanish = await admin.get('/ui/admin', { 'accept-language': 'es' })
+    expect(spanish.body).toContain(
+      '<dt>Correo electrónico</dt><dd class="status status-log">Solo en el registro</dd>',
+    )
+  })
+
+  it('shows a mail server that does not answer on the overview, while /health/ready stays 200 without mail', async () => {
+    // Nothing listens on port 1: the connection is refused at once.
+    const unreachable = await buildTestApp({
+      target,
+      env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SMTP_URL: 'smtp://127.0.0.1:1' },
+    })
+    try {
+      const browser = pageClient(unreachable)
+      const form = await browser.get('/ui/sign-in')
+      const signIn = await browser.post('/ui/sign-in', {
+        csrf: hiddenField(form.body, 'csrf') ?? '',
+        email: ADMIN.email,
+        password: ADMIN.password,
+      })
+      expect(signIn.statusCode).toBe(303)
+      const overview = await browser.get('/ui/admin')
+      expect(overview.statusCode).toBe(200)
+      expect(overview.body).toContain('<dt>E-mail</dt><dd class="status status-down">Not answering</dd>')
+      expect(overview.body).toContain('The SMTP server did not answer')
+      const ready = await unreachable.inject({ method: 'GET', url: '/health/ready' })
+      expect(ready.statusCode).toBe(200)
+      expect(Object.keys(ready.json().checks).sort()).toEqual(['database', 'migrations', 'redis'])
+    } finally {
+      await unreachable.close()
+    }
   })
 
   it('creates a user, finds them, edits them, gives and takes a role, and audits each step', async () => {

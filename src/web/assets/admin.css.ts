@@ -57,6 +57,7 @@ export const ADMIN_CSS = `body.admin main{display:block;padding:1rem 1rem 3rem}
 :where(.admin) .stat dd{margin:.25rem 0 0;font-size:1.5rem;font-weight:700}
 :where(.admin) .status-ok{color:var(--success)}
 :where(.admin) .status-down{color:var(--danger)}
+:where(.admin) .stat .stat-note{margin:.375rem 0 0;font-size:.875rem;font-weight:400;color:var(--muted)}
 .admin-links{padding-left:1.25rem}
 .admin-links li{margin:.25rem 0}
 :where(.admin) .chip-list{list-style:none;padding:0;margin:0 0 1rem;display:flex;flex-direction:column;gap:.5rem}

@@ -62,6 +62,12 @@ export const adminEs: Readonly<Record<keyof typeof adminEn, string>> = {
   'admin.overview.database': 'Base de datos',
   'admin.overview.redis': 'Redis',
   'admin.overview.migrations': 'Migraciones de la base de datos',
+  'admin.overview.mail': 'Correo electrónico',
+  'admin.overview.status_log': 'Solo en el registro',
+  'admin.overview.mail_log_note':
+    'SMTP_URL no está definido: los correos se escriben en el registro, no se envían.',
+  'admin.overview.mail_down_note':
+    'El servidor SMTP no respondió (se comprueba como mucho una vez por minuto).',
   'admin.overview.version': 'Versión de Kitsune',
   'admin.overview.status_ok': 'Funciona',
   'admin.overview.status_down': 'No responde',

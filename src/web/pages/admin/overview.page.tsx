@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { createAdminOverviewService } from '../../../services/admin-overview.service.js'
+import { createMailCheck } from '../../../services/health.service.js'
 import { pageQuerySchema } from '../../form-schema.js'
 import type { MessageKey } from '../../i18n/i18n.js'
 import type { PageDeps } from '../../page-context.js'
@@ -22,12 +23,23 @@ const STATUS_KEYS: Readonly<Record<string, MessageKey>> = {
   down: 'admin.overview.status_down',
   disabled: 'admin.overview.status_disabled',
   pending: 'admin.overview.status_pending',
+  log: 'admin.overview.status_log',
+}
+
+const NOTE_KEYS: Readonly<Record<string, MessageKey>> = {
+  log: 'admin.overview.mail_log_note',
+  down: 'admin.overview.mail_down_note',
 }
 
 /** `/ui/admin`: counts, health and version, and the sections this person may open. */
 export function overviewPage(scope: FastifyInstance, deps: PageDeps, access: AdminAccess): void {
   const { services, kitsune } = deps
   const overview = createAdminOverviewService({ db: kitsune.database.db, clock: kitsune.clock })
+  // Mail is shown beside the readiness checks but is not one of them (/health/ready ignores it).
+  const mail = createMailCheck({
+    smtpUrl: kitsune.mailer.kind === 'smtp' ? kitsune.config.smtpUrl : undefined,
+    clock: kitsune.clock,
+  })
 
   scope.get(
     '/admin',
@@ -36,19 +48,24 @@ export function overviewPage(scope: FastifyInstance, deps: PageDeps, access: Adm
       const admin = await access(request, reply)
       if (!admin) return reply
       const { page } = admin
-      const [counts, health] = await Promise.all([overview.counts(), services.health.readiness()])
+      const [counts, health, mailStatus] = await Promise.all([
+        overview.counts(),
+        services.health.readiness(),
+        mail.status(),
+      ])
       const stat = (label: MessageKey, value: number) => (
         <div class="stat">
           <dt>{page.t(label)}</dt>
           <dd>{value.toLocaleString(page.locale)}</dd>
         </div>
       )
-      const check = (label: MessageKey, status: string) => (
+      const check = (label: MessageKey, status: string, note?: MessageKey) => (
         <div class="stat">
           <dt>{page.t(label)}</dt>
           <dd class={`status status-${status}`}>
             {page.t(STATUS_KEYS[status] ?? 'admin.overview.status_down')}
           </dd>
+          {note && <dd class="stat-note">{page.t(note)}</dd>}
         </div>
       )
       const links: Array<{ href: string; key: MessageKey }> = []
@@ -83,6 +100,7 @@ export function overviewPage(scope: FastifyInstance, deps: PageDeps, access: Adm
               {check('admin.overview.database', health.checks.database)}
               {check('admin.overview.redis', health.checks.redis)}
               {check('admin.overview.migrations', health.checks.migrations)}
+              {check('admin.overview.mail', mailStatus, NOTE_KEYS[mailStatus])}
               <div class="stat">
                 <dt>{page.t('admin.overview.version')}</dt>
                 <dd>{KITSUNE_VERSION}</dd>
