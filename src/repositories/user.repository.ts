@@ -152,6 +152,8 @@ export function createUserRepository(db: Executor) {
       q?: string
       role?: string
       is_active?: boolean
+      email_verified?: boolean
+      mfa_enabled?: boolean
       after_id?: string
       limit: number
     }): Promise<UserRecord[]> {
@@ -177,6 +179,9 @@ export function createUserRepository(db: Executor) {
         )
       }
       if (filter.is_active !== undefined) query = query.where('users.is_active', '=', filter.is_active)
+      if (filter.email_verified !== undefined)
+        query = query.where('users.email_verified', '=', filter.email_verified)
+      if (filter.mfa_enabled !== undefined) query = query.where('users.mfa_enabled', '=', filter.mfa_enabled)
       if (filter.after_id) query = query.where('users.id', '<', filter.after_id)
       return query.orderBy('users.id', 'desc').limit(filter.limit).execute()
     },

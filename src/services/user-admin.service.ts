@@ -109,6 +109,8 @@ export function createUserAdminService(deps: {
       q?: string
       role?: string
       is_active?: boolean
+      email_verified?: boolean
+      mfa_enabled?: boolean
       limit?: number
       cursor?: string
     }): Promise<UserPage> {
@@ -117,6 +119,8 @@ export function createUserAdminService(deps: {
         q: query.q?.trim() || undefined,
         role: query.role,
         is_active: query.is_active,
+        email_verified: query.email_verified,
+        mfa_enabled: query.mfa_enabled,
         after_id: query.cursor ? decodeCursor(query.cursor) : undefined,
         limit: limit + 1,
       })

@@ -55,6 +55,25 @@ describe.each(testTargets())('admin user management on $name', (target) => {
       expect(await listIds({ q: prefix, is_active: 'false' })).toEqual([inactive?.id])
       expect((await listIds({ q: prefix, is_active: 'true' })).sort()).toEqual([holder?.id, plain?.id].sort())
       expect(await listIds({ role: 'admin' })).toHaveLength(1)
+
+      // Verified and two-step filters.
+      await t.inject({
+        method: 'PATCH',
+        url: `/api/v1/admin/users/${plain?.id}`,
+        headers: admin,
+        payload: { email_verified: true },
+      })
+      await t.kitsune.database.db
+        .updateTable('users')
+        .set({ mfa_enabled: true })
+        .where('id', '=', holder?.id ?? '')
+        .execute()
+      expect(await listIds({ q: prefix, email_verified: 'true' })).toEqual([plain?.id])
+      expect((await listIds({ q: prefix, email_verified: 'false' })).sort()).toEqual(
+        [holder?.id, inactive?.id].sort(),
+      )
+      expect(await listIds({ q: prefix, mfa_enabled: 'true' })).toEqual([holder?.id])
+      expect(await listIds({ q: prefix, mfa_enabled: 'true', email_verified: 'true' })).toEqual([])
     })
 
     it.each([

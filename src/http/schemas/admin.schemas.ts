@@ -18,6 +18,12 @@ export const UserListQuery = Type.Object(
     ),
     role: Type.Optional(RoleName),
     is_active: Type.Optional(Type.Boolean()),
+    email_verified: Type.Optional(
+      Type.Boolean({ description: 'Only users whose address is (or is not) verified' }),
+    ),
+    mfa_enabled: Type.Optional(
+      Type.Boolean({ description: 'Only users with (or without) two-step verification' }),
+    ),
     limit: Type.Optional(Limit),
     cursor: Type.Optional(Cursor),
   },
