@@ -56,6 +56,23 @@ export function allowFormTargets(reply: FastifyReply, uris: readonly string[]): 
   formTargets.set(reply, [...(formTargets.get(reply) ?? []), ...formTargetsOf(uris)])
 }
 
+const scripted = new WeakSet<FastifyReply>()
+
+/**
+ * Lets this response's page run Kitsune's own scripts (`script-src 'self'`: files it serves, no
+ * inline script, no eval). Only the pages that load one call it; every other page's CSP has no
+ * script-src, so `default-src 'none'` keeps any script from running there.
+ */
+export function allowScripts(reply: FastifyReply): void {
+  scripted.add(reply)
+}
+
+/** The page CSP with Kitsune's own scripts allowed. */
+export function pageCspWithScripts(csp: string): string {
+  return csp.replace("style-src 'self'", "script-src 'self'; style-src 'self'")
+}
+
 export function pageCspFor(reply: FastifyReply, imageOrigins: readonly string[] = []): string {
-  return pageCspWithFormTargets(formTargets.get(reply) ?? [], imageOrigins)
+  const csp = pageCspWithFormTargets(formTargets.get(reply) ?? [], imageOrigins)
+  return scripted.has(reply) ? pageCspWithScripts(csp) : csp
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { en } from '../../src/web/i18n/en.js'
 import { es } from '../../src/web/i18n/es.js'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
-import { chromiumBinary, launchChromium } from '../helpers/chromium.js'
+import { chromiumBinary, launchChromium, RECORD_CSP_VIOLATIONS } from '../helpers/chromium.js'
 import { freePort } from '../helpers/oidc.js'
 import { pgliteTarget } from '../helpers/test-targets.js'
 
@@ -192,6 +192,56 @@ describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBin
           await inspect(page, `${name}${locale === 'es' ? '-es' : ''}`)
         }
       }
+    })
+    expect(cspMessages).toEqual([])
+  })
+
+  it('copies a new client secret with its button when JavaScript runs, and shows no button without it', async () => {
+    const register = async (page: Page, name: string) => {
+      await page.goto(`${origin}/ui/admin/clients/new`)
+      await page.getByLabel(en['admin.clients.name_label'], { exact: true }).fill(name)
+      await page
+        .getByLabel(en['admin.clients.redirect_uris_label'], { exact: true })
+        .fill('https://copy.example.com/callback')
+      await page.getByRole('button', { name: en['admin.clients.create_submit'] }).click()
+      return page.getByLabel(en['admin.clients.client_secret'], { exact: true }).inputValue()
+    }
+
+    await withPage({}, async (page) => {
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin })
+      await page.addInitScript(RECORD_CSP_VIOLATIONS)
+      await signIn(page, '/ui/admin')
+      const secret = await register(page, 'Clipboard Notes')
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      const button = page.getByRole('button', { name: en['admin.clients.copy_secret'], exact: true })
+      await button.waitFor({ state: 'visible' })
+      expect(
+        await page.getByRole('button', { name: en['admin.clients.copy_id'], exact: true }).isVisible(),
+      ).toBe(true)
+      await button.click()
+      const status = page.locator('#client_secret-copy-status')
+      expect(await status.getAttribute('role')).toBe('status')
+      await expect.poll(() => status.textContent()).toBe(en['admin.copied'])
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret)
+      // From the keyboard too, and announced again.
+      await page.getByRole('button', { name: en['admin.clients.copy_id'], exact: true }).focus()
+      await page.keyboard.press('Enter')
+      await expect.poll(() => page.locator('#client_id-copy-status').textContent()).toBe(en['admin.copied'])
+      expect(await status.textContent()).toBe('')
+      const clientId = await page.getByLabel(en['admin.clients.client_id'], { exact: true }).inputValue()
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(clientId)
+      await inspect(page, 'client-created-copied')
+      expect(await page.evaluate('window.cspViolations')).toEqual([])
+    })
+
+    await withPage({ javaScriptEnabled: false }, async (page) => {
+      await signIn(page, '/ui/admin')
+      expect(await register(page, 'No Script Notes')).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      expect(await page.locator('button[data-copy-target]').count()).toBe(2)
+      for (const button of await page.locator('button[data-copy-target]').all())
+        expect(await button.isVisible()).toBe(false)
+      expect(await page.getByRole('button', { name: en['admin.clients.copy_secret'] }).count()).toBe(0)
+      expect(await page.locator('main').textContent()).toContain(en['admin.clients.copy_hint'])
     })
     expect(cspMessages).toEqual([])
   })

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Principal } from '../../src/services/request-context.js'
+import { CONSOLE_SCRIPT } from '../../src/web/assets/assets.js'
+import { PAGE_CSP, pageCspWithScripts } from '../../src/web/csp.js'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
 import { registerUser, uniqueEmail } from '../helpers/factories.js'
 import { hiddenField, type PageClient, pageClient } from '../helpers/page-client.js'
@@ -331,6 +333,65 @@ describe.each(testTargets())('admin console pages ($name)', (target) => {
     expect(await t.kitsune.services.clients.findForEngine(clientId)).toBeUndefined()
     for (const action of ['client.created', 'client.updated', 'client.secret_rotated', 'client.deleted'])
       expect(await auditRows(action, clientId), action).toHaveLength(1)
+  })
+
+  it('loads the console script (copy buttons) on the secret pages only, whose CSP alone allows it', async () => {
+    const scriptTag = `<script src="${CONSOLE_SCRIPT.path}" defer></script>`
+    const created = await submit(admin, '/ui/admin/clients/new', {
+      client_name: 'Copy Notes',
+      redirect_uris: 'https://copy.example.com/callback',
+      'grant.authorization_code': 'on',
+      'scope.openid': 'on',
+      token_endpoint_auth_method: 'client_secret_basic',
+    })
+    expect(created.statusCode).toBe(201)
+    const clientId = created.body.match(/id="client_id" type="text" readonly value="([^"]+)"/)?.[1] as string
+    const rotated = await submit(admin, `/ui/admin/clients/${clientId}/rotate`)
+    expect(rotated.statusCode).toBe(200)
+    for (const [name, response] of [
+      ['created', created],
+      ['rotated', rotated],
+    ] as const) {
+      expect(response.headers['content-security-policy'], name).toBe(pageCspWithScripts(PAGE_CSP))
+      expect(response.headers['content-security-policy'], name).toContain("script-src 'self';")
+      expect(response.body, name).toContain(scriptTag)
+      expect(response.body.match(/<script/g), name).toHaveLength(1)
+      // Hidden until the script shows them: without JavaScript no button that does nothing.
+      for (const field of ['client_id', 'client_secret'])
+        expect(response.body, `${name} ${field}`).toMatch(
+          new RegExp(
+            `<button type="button" class="button secondary copy-button" data-copy-target="${field}"[^>]* hidden>`,
+          ),
+        )
+      expect(response.body, name).not.toMatch(/\son[a-z]+=/i)
+    }
+
+    for (const path of [
+      '/ui/admin',
+      '/ui/admin/users',
+      '/ui/admin/users/new',
+      '/ui/admin/roles',
+      '/ui/admin/clients',
+      '/ui/admin/clients/new',
+      `/ui/admin/clients/${clientId}`,
+      `/ui/admin/clients/${clientId}/rotate`,
+      '/ui/admin/audit',
+      '/ui/account',
+    ]) {
+      const response = await admin.get(path)
+      expect(response.statusCode, path).toBe(200)
+      expect(response.headers['content-security-policy'], path).toBe(PAGE_CSP)
+      expect(response.body, path).not.toMatch(/<script/i)
+    }
+    const refused = await submit(admin, '/ui/admin/clients/new', { client_name: 'No URIs' })
+    expect(refused.statusCode).toBe(422)
+    expect(refused.headers['content-security-policy']).toBe(PAGE_CSP)
+
+    const script = await admin.get(CONSOLE_SCRIPT.path)
+    expect(script.statusCode).toBe(200)
+    expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8')
+    expect(script.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect(script.body).toBe(CONSOLE_SCRIPT.body)
   })
 
   it('filters the audit log, shows an entry, and states the chain check plainly', async () => {

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_CSS } from '../../src/web/assets/admin.css.js'
+import { CONSOLE_SCRIPT } from '../../src/web/assets/assets.js'
+import { CONSOLE_JS } from '../../src/web/assets/console.js.js'
+import { pageCspWithScripts } from '../../src/web/csp.js'
 import { en } from '../../src/web/i18n/en.js'
 import { es } from '../../src/web/i18n/es.js'
 import { PAGE_CSP } from '../../src/web/web.plugin.js'
@@ -135,6 +138,27 @@ describe.each(testTargets())('pages on $name', (target: TestTarget) => {
     expect((await t.inject({ method: 'GET', url: '/ui/assets/kitsune.000000000000.css' })).statusCode).toBe(
       404,
     )
+  })
+
+  it('serves the console script at a hashed URL as JavaScript with a long cache; pages allow no script', async () => {
+    expect(PAGE_CSP).not.toContain('script-src')
+    expect(pageCspWithScripts(PAGE_CSP)).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+    expect(CONSOLE_SCRIPT.path).toMatch(/^\/ui\/assets\/console\.[0-9a-f]{12}\.js$/)
+    const js = await t.inject({ method: 'GET', url: CONSOLE_SCRIPT.path })
+    expect(js.statusCode).toBe(200)
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8')
+    expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect(js.body).toBe(CONSOLE_JS)
+    expect(js.body).not.toMatch(/\beval\b|new Function|innerHTML/)
+    expect((await t.inject({ method: 'GET', url: '/ui/assets/console.000000000000.js' })).statusCode).toBe(
+      404,
+    )
+    // A page that does not ask for the script keeps the policy without script-src.
+    const page = await browser.get('/ui/sign-in')
+    expect(page.headers['content-security-policy']).toBe(PAGE_CSP)
+    expect(page.body).not.toMatch(/<script/i)
   })
 
   it('speaks Spanish for Accept-Language: es, by q-value, and falls back to English', async () => {

@@ -69,6 +69,10 @@ export const ADMIN_CSS = `body.admin main{display:block;padding:1rem 1rem 3rem}
 :where(.admin) .inline-form .field{flex:0 1 16rem;margin-bottom:1rem}
 :where(.admin) .inline-form .button{margin-bottom:1rem}
 :where(.admin) .pager{display:flex;gap:1.5rem;margin:0 0 1rem;font-weight:600}
+:where(.admin) .copy-row{display:flex;flex-wrap:wrap;gap:.5rem .75rem;align-items:center}
+:where(.admin) .copy-row .copy-field{flex:1 1 16rem;min-width:0}
+:where(.admin) .copy-button[hidden]{display:none}
+:where(.admin) .copy-status{font-weight:600;color:var(--success)}
 :where(.admin) .copy-field{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--page)}
 :where(.admin) .metadata{background:var(--page);border:1px solid var(--line);border-radius:8px;padding:.75rem;overflow-x:auto;font-size:.875rem;white-space:pre-wrap;overflow-wrap:anywhere}
 .admin-main .details{grid-template-columns:minmax(8rem,auto) 1fr}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { BrandConfig } from '../../config/config.schema.js'
 import { ACCOUNT_CSS } from './account.css.js'
 import { ADMIN_CSS } from './admin.css.js'
+import { CONSOLE_JS } from './console.js.js'
 import { KITSUNE_CSS } from './kitsune.css.js'
 
 /** A file the pages load, at a URL that changes with its content so it can be cached for good. */
@@ -60,6 +61,13 @@ export function brandOf(config: BrandConfig): PageBrand {
       body,
     },
   }
+}
+
+/** The admin console's script (copy buttons), for the pages that load it; see console.js.ts. */
+export const CONSOLE_SCRIPT: Asset = {
+  path: `/ui/assets/console.${hashOf(CONSOLE_JS)}.js`,
+  contentType: 'text/javascript; charset=utf-8',
+  body: CONSOLE_JS,
 }
 
 /** Kitsune's own look (the defaults), for code that renders without a configuration. */

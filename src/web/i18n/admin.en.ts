@@ -7,6 +7,8 @@ export const adminEn = {
   'admin.previous': 'Previous page',
   'admin.next': 'Next page',
   'admin.pager_label': 'Pages',
+  'admin.copied': 'Copied',
+  'admin.copy_failed': 'Could not copy: select the text and copy it.',
   'admin.back_to_overview': 'Back to the admin overview',
   'admin.forbidden_title': 'You cannot do this',
   'admin.forbidden_body':
@@ -215,6 +217,8 @@ export const adminEn = {
     'Copy the secret now and keep it somewhere safe: it is shown this once and cannot be shown again.',
   'admin.clients.no_secret': 'This application authenticates without a secret.',
   'admin.clients.copy_hint': 'Select the text and copy it.',
+  'admin.clients.copy_id': 'Copy the client ID',
+  'admin.clients.copy_secret': 'Copy the secret',
   'admin.clients.to_client': 'Go to the application',
   'admin.clients.back': 'All applications',
   'admin.clients.edit': 'Settings',

@@ -9,6 +9,8 @@ export const adminEs: Readonly<Record<keyof typeof adminEn, string>> = {
   'admin.previous': 'Página anterior',
   'admin.next': 'Página siguiente',
   'admin.pager_label': 'Páginas',
+  'admin.copied': 'Copiado',
+  'admin.copy_failed': 'No se pudo copiar: seleccione el texto y cópielo.',
   'admin.back_to_overview': 'Volver al resumen de administración',
   'admin.forbidden_title': 'No puede hacer esto',
   'admin.forbidden_body':
@@ -220,6 +222,8 @@ export const adminEs: Readonly<Record<keyof typeof adminEn, string>> = {
     'Copie ahora el secreto y guárdelo en un lugar seguro: se muestra esta única vez y no se puede volver a mostrar.',
   'admin.clients.no_secret': 'Esta aplicación se autentica sin secreto.',
   'admin.clients.copy_hint': 'Seleccione el texto y cópielo.',
+  'admin.clients.copy_id': 'Copiar el id de cliente',
+  'admin.clients.copy_secret': 'Copiar el secreto',
   'admin.clients.to_client': 'Ir a la aplicación',
   'admin.clients.back': 'Todas las aplicaciones',
   'admin.clients.edit': 'Configuración',

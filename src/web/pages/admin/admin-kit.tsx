@@ -1,10 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { ComponentChildren } from 'preact'
+import type { ComponentChildren, VNode } from 'preact'
 import { PERMISSIONS, type Permission } from '../../../auth/permissions.js'
 import { AppError } from '../../../errors/app-error.js'
 import type { BrowserSession } from '../../../services/browser-session.service.js'
 import { type Principal, type RequestContext, requestContextOf } from '../../../services/request-context.js'
+import { CONSOLE_SCRIPT } from '../../assets/assets.js'
 import { browserSessionCookieOf } from '../../browser-cookie.js'
+import { allowScripts } from '../../csp.js'
 import { CSRF_FIELD } from '../../csrf.js'
 import type { MessageKey } from '../../i18n/i18n.js'
 import { type FieldErrors, PageForm } from '../../layout/form.js'
@@ -210,7 +212,7 @@ const SECTIONS: ReadonlyArray<{ path: string; key: MessageKey; need?: Permission
   { path: `${ADMIN}/audit`, key: 'admin.nav.audit', need: 'audit:read' },
 ]
 
-function Head(props: { page: PageContext; title: string; hasErrors?: boolean }) {
+function Head(props: { page: PageContext; title: string; hasErrors?: boolean; script?: boolean }) {
   const { page } = props
   return (
     <head>
@@ -220,6 +222,7 @@ function Head(props: { page: PageContext; title: string; hasErrors?: boolean }) 
       <meta name="robots" content="noindex, nofollow" />
       <title>{`${props.hasErrors ? `${page.t('layout.error_prefix')}: ` : ''}${props.title} – ${page.t('admin.console')} – ${page.brand.name}`}</title>
       <link rel="stylesheet" href={page.brand.stylesheet.path} />
+      {props.script && <script src={CONSOLE_SCRIPT.path} defer />}
     </head>
   )
 }
@@ -268,6 +271,11 @@ export function AdminShell(props: {
   section: string
   query?: { done?: string; failed?: string }
   hasErrors?: boolean
+  /**
+   * Loads the console's script (copy buttons). The route must also call allowScripts(reply), or
+   * the page's CSP blocks it; see sendScriptedPage.
+   */
+  script?: boolean
   children: ComponentChildren
 }) {
   const { admin } = props
@@ -276,7 +284,7 @@ export function AdminShell(props: {
   const failed = props.query?.failed && FAILED_KEYS.has(props.query.failed)
   return (
     <html lang={page.locale}>
-      <Head page={page} title={props.title} hasErrors={props.hasErrors} />
+      <Head page={page} title={props.title} hasErrors={props.hasErrors} script={props.script} />
       <body class="admin">
         <a class="skip-link" href="#main">
           {page.t('layout.skip_link')}
@@ -326,6 +334,38 @@ export function AdminShell(props: {
         </main>
       </body>
     </html>
+  )
+}
+
+/** Sends a console page that loads the console's script, with the CSP that lets it run. */
+export function sendScriptedPage(reply: FastifyReply, status: number, page: VNode): FastifyReply {
+  allowScripts(reply)
+  return sendPage(reply, status, page)
+}
+
+/**
+ * A read-only field's copy button: rendered `hidden`, shown by the console's script when the
+ * browser can copy (so without JavaScript there is no button that does nothing), announcing the
+ * result in a live region. The page must load the script (AdminShell's `script`).
+ */
+export function CopyButton(props: { page: PageContext; target: string; label: string }) {
+  const { page } = props
+  const status = `${props.target}-copy-status`
+  return (
+    <>
+      <button
+        type="button"
+        class="button secondary copy-button"
+        data-copy-target={props.target}
+        data-copy-status={status}
+        data-copied={page.t('admin.copied')}
+        data-copy-failed={page.t('admin.copy_failed')}
+        hidden
+      >
+        {props.label}
+      </button>
+      <span class="copy-status" id={status} role="status" />
+    </>
   )
 }
 

@@ -21,10 +21,12 @@ import {
   act,
   Checkbox,
   ConfirmLink,
+  CopyButton,
   formErrors,
   Pager,
   refusal,
   Select,
+  sendScriptedPage,
   Table,
   TextArea,
   when,
@@ -209,7 +211,7 @@ export function clientPages(scope: FastifyInstance, deps: PageDeps, access: Admi
     const { admin } = props
     const { page } = admin
     return (
-      <AdminShell admin={admin} title={props.title} section={CLIENTS}>
+      <AdminShell admin={admin} title={props.title} section={CLIENTS} script>
         <div role="status">
           <Notice tone="success">
             <p>{page.t(props.secret ? 'admin.clients.secret_once' : 'admin.clients.no_secret')}</p>
@@ -217,7 +219,10 @@ export function clientPages(scope: FastifyInstance, deps: PageDeps, access: Admi
         </div>
         <div class="field">
           <label for="client_id">{page.t('admin.clients.client_id')}</label>
-          <input id="client_id" type="text" readonly value={props.client.client_id} class="copy-field" />
+          <div class="copy-row">
+            <input id="client_id" type="text" readonly value={props.client.client_id} class="copy-field" />
+            <CopyButton page={page} target="client_id" label={page.t('admin.clients.copy_id')} />
+          </div>
         </div>
         {props.secret && (
           <div class="field">
@@ -225,16 +230,19 @@ export function clientPages(scope: FastifyInstance, deps: PageDeps, access: Admi
             <span class="hint" id="client_secret-hint">
               {page.t('admin.clients.copy_hint')}
             </span>
-            <input
-              id="client_secret"
-              type="text"
-              readonly
-              value={props.secret}
-              class="copy-field"
-              aria-describedby="client_secret-hint"
-              autocomplete="off"
-              spellcheck={false}
-            />
+            <div class="copy-row">
+              <input
+                id="client_secret"
+                type="text"
+                readonly
+                value={props.secret}
+                class="copy-field"
+                aria-describedby="client_secret-hint"
+                autocomplete="off"
+                spellcheck={false}
+              />
+              <CopyButton page={page} target="client_secret" label={page.t('admin.clients.copy_secret')} />
+            </div>
           </div>
         )}
         <p>
@@ -370,7 +378,7 @@ export function clientPages(scope: FastifyInstance, deps: PageDeps, access: Admi
         if (refused) return refused
         throw error
       }
-      return sendPage(
+      return sendScriptedPage(
         reply,
         201,
         <SecretPage
@@ -558,7 +566,7 @@ export function clientPages(scope: FastifyInstance, deps: PageDeps, access: Admi
         if (refused) return refused
         throw error
       }
-      return sendPage(
+      return sendScriptedPage(
         reply,
         200,
         <SecretPage
