@@ -7,6 +7,7 @@ import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
 import { chromiumBinary, launchChromium, RECORD_CSP_VIOLATIONS } from '../helpers/chromium.js'
 import { login, registerUser, type TestUser } from '../helpers/factories.js'
 import { createClient, freePort, memoryMailer, offsetClock } from '../helpers/oidc.js'
+import { type RelyingParty, startRelyingParty } from '../helpers/relying-party.js'
 import { pgliteTarget } from '../helpers/test-targets.js'
 import { totp } from '../helpers/totp.js'
 
@@ -23,21 +24,25 @@ describe.skipIf(chromiumBinary.skip)(`account console tasks in Chromium${chromiu
   let browser: Browser
   let base: string
   let user: TestUser
+  let rp: RelyingParty
   const originalEmail = { value: '' }
   const mailer = memoryMailer()
   const clock = offsetClock()
 
   beforeAll(async () => {
     const port = await freePort()
-    base = `http://127.0.0.1:${port}`
+    // localhost: another site than the relying party's http://127.0.0.1:<port>.
+    base = `http://localhost:${port}`
     t = await buildTestApp({ target: pgliteTarget, clock, env: { PUBLIC_URL: base }, kitsune: { mailer } })
     await t.app.listen({ port, host: '127.0.0.1' })
+    rp = await startRelyingParty(base)
     browser = await launchChromium()
     user = await registerUser(t, { full_name: 'Ada Lovelace' })
     originalEmail.value = user.email
   })
   afterAll(async () => {
     await browser?.close()
+    await rp?.close()
     await t?.close()
   })
 
@@ -104,6 +109,18 @@ describe.skipIf(chromiumBinary.skip)(`account console tasks in Chromium${chromiu
     if (!mail) throw new Error(`no mail to ${to} with a link to ${pathPart}`)
     const link = mail.text.match(/https?:\/\/\S+/g)?.find((u) => u.includes(pathPart)) ?? ''
     return new URL(link)
+  }
+
+  /** Every entry of the activity page, following "Older entries" to the end. */
+  const activityText = async (page: Page) => {
+    let events = ''
+    for (let pages = 0; pages < 10; pages++) {
+      events += (await page.locator('table tbody').textContent()) ?? ''
+      const older = page.getByRole('link', { name: en['account.activity_older'] })
+      if ((await older.count()) === 0) break
+      await older.click()
+    }
+    return events
   }
 
   it('changes the name on the profile page', async () => {
@@ -208,15 +225,14 @@ describe.skipIf(chromiumBinary.skip)(`account console tasks in Chromium${chromiu
   })
 
   it('ends another session, then every other session, and revokes an application’s access', async () => {
-    const { clientId } = await createClient(t, {
+    // A third-party application, which asks for consent when it signs this person in.
+    const { clientId, clientSecret } = await createClient(t, {
       client_name: 'Photo Album',
-      redirect_uris: ['https://album.example/callback'],
-      scope: 'openid profile',
+      redirect_uris: [rp.redirectUri],
+      scope: 'openid profile email',
+      first_party: false,
     })
-    await t.kitsune.services.oidcGrants.consentGiven(
-      { userId: user.id, clientId, scopes: ['openid', 'profile'], remember: true },
-      { ip: '127.0.0.1', userAgent: FIREFOX, requestId: 'e2e' },
-    )
+    await rp.addClient('album', clientId, clientSecret)
     await withPage({}, async (page) => {
       await signIn(page)
       const mine = await sessionIdOf(page)
@@ -224,9 +240,21 @@ describe.skipIf(chromiumBinary.skip)(`account console tasks in Chromium${chromiu
       await login(t, user, { 'user-agent': 'curl/8.5.0' })
       expect((await liveSessions()).length).toBeGreaterThanOrEqual(3)
 
+      // Sign in to the application from this browser, allowing it on the consent page.
+      await page.goto(rp.startUrl('album'))
+      await page.waitForURL((url) => url.pathname === '/ui/consent')
+      expect(await heading(page)).toBe(en['consent.title'].replace('{client}', 'Photo Album'))
+      await page.getByRole('button', { name: en['consent.allow'] }).click()
+      await page.waitForURL((url) => url.origin === rp.origin && url.pathname === '/callback')
+      expect(await page.locator('#signed-in').textContent()).toBe(`Signed in as ${user.email}`)
+      expect(await t.kitsune.services.oidcGrants.consents(user.id)).toHaveLength(1)
+      await page.goto(`${base}/ui/account`)
+
       await nav(page, 'account.nav_sessions')
       expect(await heading(page)).toBe(en['account.sessions_title'])
-      expect(await page.locator('tr.current').textContent()).toContain(en['account.this_session'])
+      const current = (await page.locator('tr.current').textContent()) ?? ''
+      expect(current).toContain(en['account.this_session'])
+      expect(current).toContain('Photo Album')
       const firefox = page.locator('tbody tr', { hasText: 'Firefox on Linux' })
       expect(await firefox.count()).toBe(1)
       await firefox.getByRole('button').click()
@@ -252,6 +280,7 @@ describe.skipIf(chromiumBinary.skip)(`account console tasks in Chromium${chromiu
     })
     expect(await t.kitsune.services.oidcGrants.consents(user.id)).toEqual([])
     expect(await auditCount('session.revoked')).toBeGreaterThanOrEqual(1)
+    expect(await auditCount('oidc.consent_granted')).toBe(1)
     expect(await auditCount('oidc.consent_revoked')).toBe(1)
   })
 
@@ -306,13 +335,7 @@ describe.skipIf(chromiumBinary.skip)(`account console tasks in Chromium${chromiu
       await signIn(page)
       await nav(page, 'account.nav_activity')
       expect(await heading(page)).toBe(en['account.activity_title'])
-      let events = ''
-      for (let pages = 0; pages < 10; pages++) {
-        events += (await page.locator('table tbody').textContent()) ?? ''
-        const older = page.getByRole('link', { name: en['account.activity_older'] })
-        if ((await older.count()) === 0) break
-        await older.click()
-      }
+      const events = await activityText(page)
       for (const key of [
         'account.event_user.registered',
         'account.event_user.login',
@@ -322,11 +345,25 @@ describe.skipIf(chromiumBinary.skip)(`account console tasks in Chromium${chromiu
         'account.event_email.change_undone',
         'account.event_password.changed',
         'account.event_session.revoked',
+        'account.event_oidc.consent_granted',
         'account.event_oidc.consent_revoked',
         'account.event_mfa.enabled',
         'account.event_mfa.disabled',
       ] as const)
         expect(events, key).toContain(en[key])
+    })
+  })
+
+  // Product bug: the account console's own "Make new recovery codes" is audited as
+  // mfa.recovery_codes_regenerated, which has no account.event_* message, so the person reads
+  // "Other (mfa.recovery_codes_regenerated)" on /ui/account/activity instead of words.
+  it.fails('names the making of new recovery codes in words on the activity page', async () => {
+    await withPage({}, async (page) => {
+      await signIn(page, '/ui/account/activity')
+      const events = await activityText(page)
+      expect(events).not.toContain(
+        en['account.event_other'].replace('{action}', 'mfa.recovery_codes_regenerated'),
+      )
     })
   })
 
