@@ -354,10 +354,7 @@ describe.skipIf(chromiumBinary.skip)(`account console tasks in Chromium${chromiu
     })
   })
 
-  // Product bug: the account console's own "Make new recovery codes" is audited as
-  // mfa.recovery_codes_regenerated, which has no account.event_* message, so the person reads
-  // "Other (mfa.recovery_codes_regenerated)" on /ui/account/activity instead of words.
-  it.fails('names the making of new recovery codes in words on the activity page', async () => {
+  it('names the making of new recovery codes in words on the activity page', async () => {
     await withPage({}, async (page) => {
       await signIn(page, '/ui/account/activity')
       const events = await activityText(page)

@@ -173,6 +173,7 @@ export const accountEn = {
   'account.event_mfa.enabled': 'Two-step verification turned on',
   'account.event_mfa.disabled': 'Two-step verification turned off',
   'account.event_mfa.recovery_code_used': 'Recovery code used',
+  'account.event_mfa.recovery_codes_regenerated': 'New recovery codes made',
   'account.event_user.updated': 'Profile changed',
   'account.event_role.assigned': 'Role assigned',
   'account.event_role.changed': 'Roles changed',

@@ -181,6 +181,7 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
   'account.event_mfa.enabled': 'Verificación en dos pasos activada',
   'account.event_mfa.disabled': 'Verificación en dos pasos desactivada',
   'account.event_mfa.recovery_code_used': 'Código de recuperación usado',
+  'account.event_mfa.recovery_codes_regenerated': 'Nuevos códigos de recuperación generados',
   'account.event_user.updated': 'Perfil cambiado',
   'account.event_role.assigned': 'Rol asignado',
   'account.event_role.changed': 'Roles cambiados',
