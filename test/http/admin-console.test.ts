@@ -63,6 +63,34 @@ describe.each(testTargets())('admin console pages ($name)', (target) => {
     expect(hiddenField(form.body, 'return_to')).toBe('/ui/admin/users?q=ada&amp;role=user')
   })
 
+  it('filters users by verified address and two-factor', async () => {
+    const tag = uniqueEmail('filter').split('@')[0] as string
+    const [plain, verified, withMfa] = await Promise.all(
+      ['a', 'b', 'c'].map((n) => registerUser(t, { email: `${tag}-${n}@example.com` })),
+    )
+    await t.kitsune.database.db
+      .updateTable('users')
+      .set({ email_verified: true })
+      .where('id', '=', verified?.id ?? '')
+      .execute()
+    await t.kitsune.database.db
+      .updateTable('users')
+      .set({ mfa_enabled: true })
+      .where('id', '=', withMfa?.id ?? '')
+      .execute()
+    const listed = async (query: string) => {
+      const response = await admin.get(`/ui/admin/users?q=${tag}&${query}`)
+      expect(response.statusCode).toBe(200)
+      return [plain, verified, withMfa]
+        .filter((user) => response.body.includes(user?.email ?? '-'))
+        .map((u) => u?.email)
+    }
+    expect(await listed('verified=yes')).toEqual([verified?.email])
+    expect(await listed('verified=no')).toEqual([plain?.email, withMfa?.email])
+    expect(await listed('mfa=yes')).toEqual([withMfa?.email])
+    expect(await listed('mfa=no&verified=no')).toEqual([plain?.email])
+  })
+
   it('refuses a signed-in person without any admin permission with 403', async () => {
     const user = await registerUser(t)
     const browser = await signedIn(user)

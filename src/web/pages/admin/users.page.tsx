@@ -30,6 +30,8 @@ const LIST_QUERY = pageQuerySchema({
   q: 200,
   role: 50,
   active: 3,
+  verified: 3,
+  mfa: 3,
   cursor: 200,
   back: 4200,
   done: 32,
@@ -72,19 +74,23 @@ export function userPages(scope: FastifyInstance, deps: PageDeps, access: AdminA
       const admin = await access(request, reply, 'users:read')
       if (!admin) return reply
       const { page } = admin
-      const { q, role, active } = request.query
+      const { q, role, active, verified, mfa } = request.query
+      const yesNoFilter = (value: string | undefined) =>
+        value === 'yes' ? true : value === 'no' ? false : undefined
       const cursor = request.query.cursor && request.query.cursor !== '-' ? request.query.cursor : undefined
       const [found, roles] = await Promise.all([
         userAdmin.list({
           q,
           role: role || undefined,
-          is_active: active === 'yes' ? true : active === 'no' ? false : undefined,
+          is_active: yesNoFilter(active),
+          email_verified: yesNoFilter(verified),
+          mfa_enabled: yesNoFilter(mfa),
           limit: PAGE_SIZE,
           cursor,
         }),
         rbac.list(),
       ])
-      const filtered = Boolean(q || role || active)
+      const filtered = Boolean(q || role || active || verified || mfa)
       return sendPage(
         reply,
         200,
@@ -122,6 +128,26 @@ export function userPages(scope: FastifyInstance, deps: PageDeps, access: AdminA
                 { value: '', label: page.t('admin.users.any_state') },
                 { value: 'yes', label: page.t('admin.users.only_active') },
                 { value: 'no', label: page.t('admin.users.only_inactive') },
+              ]}
+            />
+            <Select
+              name="verified"
+              label={page.t('admin.users.verified_filter')}
+              value={verified}
+              options={[
+                { value: '', label: page.t('admin.users.any_verified') },
+                { value: 'yes', label: page.t('admin.users.only_verified') },
+                { value: 'no', label: page.t('admin.users.only_unverified') },
+              ]}
+            />
+            <Select
+              name="mfa"
+              label={page.t('admin.users.mfa_filter')}
+              value={mfa}
+              options={[
+                { value: '', label: page.t('admin.users.any_mfa') },
+                { value: 'yes', label: page.t('admin.users.only_mfa') },
+                { value: 'no', label: page.t('admin.users.only_no_mfa') },
               ]}
             />
             <button class="button inline" type="submit">
