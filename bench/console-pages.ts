@@ -42,7 +42,6 @@ if (![USERS, REQUESTS, CONCURRENCY].every((n) => Number.isInteger(n) && n >= 1))
 const PAGES = (
   values.pages ??
   [
-    '/ui/sign-in',
     '/ui/account',
     '/ui/admin',
     '/ui/admin/users',
