@@ -22,7 +22,6 @@ export const accountEn = {
   'account.no_name': 'Not set',
   'account.sections_title': 'What you can do',
   'account.section_profile': 'Change the name shown to applications.',
-  'account.section_email': 'See the address you sign in with.',
   'account.section_email_change': 'See or change the address you sign in with.',
   'account.section_password': 'Choose a new password; your other sessions are signed out.',
   'account.section_sessions': 'See where you are signed in and which applications you allowed; end them.',
@@ -45,8 +44,6 @@ export const accountEn = {
 
   'account.email_title': 'E-mail address',
   'account.email_current': 'You sign in with {email}.',
-  'account.email_change_unavailable':
-    'Changing your e-mail address is not available yet. Ask an administrator if you need it changed.',
   'account.email_change_intro':
     'We will send a confirmation link to the new address. Your address changes only when you open it; your current address gets a notice with a link to undo the change.',
   'account.new_email_label': 'New e-mail address',

@@ -24,7 +24,6 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
   'account.no_name': 'Sin indicar',
   'account.sections_title': 'Qué puedes hacer',
   'account.section_profile': 'Cambiar el nombre que ven las aplicaciones.',
-  'account.section_email': 'Ver la dirección con la que inicias sesión.',
   'account.section_email_change': 'Ver o cambiar la dirección con la que inicias sesión.',
   'account.section_password': 'Elegir una contraseña nueva; se cierran tus otras sesiones.',
   'account.section_sessions':
@@ -49,8 +48,6 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
 
   'account.email_title': 'Correo electrónico',
   'account.email_current': 'Inicias sesión con {email}.',
-  'account.email_change_unavailable':
-    'Todavía no se puede cambiar la dirección de correo. Pide a un administrador que la cambie si lo necesitas.',
   'account.email_change_intro':
     'Enviaremos un enlace de confirmación a la nueva dirección. Tu dirección solo cambia cuando lo abras; tu dirección actual recibe un aviso con un enlace para deshacer el cambio.',
   'account.new_email_label': 'Nueva dirección de correo',

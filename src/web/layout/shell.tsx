@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact'
 import type { PageContext } from '../page-context.js'
 
 /** Kitsune's mark: a fox's head drawn from a few shapes, decoration next to the brand name. */
-function BrandMark() {
+export function BrandMark() {
   return (
     <svg viewBox="0 0 32 32" aria-hidden="true" focusable="false">
       <path fill="#b43c0a" d="M3 4l8 6h10l8-6-2 13-11 11L5 17z" />

@@ -8,6 +8,7 @@ import { Field, type FieldErrors, HiddenField, PageForm, SubmitButton } from '..
 import { MessagePage } from '../layout/message-page.js'
 import { Shell } from '../layout/shell.js'
 import type { PageContext, PageDeps } from '../page-context.js'
+import { passwordPolicyMessage } from '../password-messages.js'
 import { sendPage } from '../render.js'
 import { messageRoute } from './message.route.js'
 
@@ -81,14 +82,6 @@ function formErrors(form: ResetForm, t: Translate): FieldErrors {
   return errors
 }
 
-/** The password policy's refusal (auth/password-policy.ts) in the page's language. */
-function policyMessage(error: AppError, t: Translate): string {
-  const reason = error.errors?.[0]?.message ?? ''
-  if (reason.includes('commonly used')) return t('reset.error_common')
-  if (reason.includes('e-mail')) return t('reset.error_is_email')
-  return t('reset.error_rejected')
-}
-
 /**
  * The e-mail's reset link lands here. The token travels only in the link and in the form's hidden
  * field: never in another link, a redirect or a log line (the request log names the route, not
@@ -135,7 +128,7 @@ export function resetPasswordPage(scope: FastifyInstance, { services, pageOf }: 
         if (error.code === 'INVALID_EMAIL_TOKEN')
           return sendPage(reply, 400, <InvalidResetLink page={page} />)
         if (error.code !== 'VALIDATION_FAILED') throw error
-        const rejected = [{ field: 'new_password', message: policyMessage(error, page.t) }]
+        const rejected = [{ field: 'new_password', message: passwordPolicyMessage(error, page.t) }]
         return sendPage(reply, 422, <ResetPasswordForm page={page} token={token} errors={rejected} />)
       }
       return reply.redirect(page.href(DONE_PATH), 303)

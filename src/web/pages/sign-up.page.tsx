@@ -8,6 +8,7 @@ import { pendingInteraction } from '../interaction.js'
 import { Field, type FieldErrors, HiddenField, PageForm, SubmitButton } from '../layout/form.js'
 import { Shell } from '../layout/shell.js'
 import type { PageContext, PageDeps } from '../page-context.js'
+import { passwordPolicyMessage } from '../password-messages.js'
 import { sendPage } from '../render.js'
 import { messageRoute } from './message.route.js'
 import { SIGN_IN, SIGNED_IN } from './sign-in.page.js'
@@ -151,13 +152,7 @@ export function signUpPage(scope: FastifyInstance, deps: PageDeps): void {
         const reason = error.errors?.[0]
         const field = reason?.field === '/email' ? 'email' : 'password'
         const message =
-          field === 'email'
-            ? page.t('sign_up.error_email_invalid')
-            : reason?.message.includes('commonly used')
-              ? page.t('reset.error_common')
-              : reason?.message.includes('e-mail')
-                ? page.t('reset.error_is_email')
-                : page.t('reset.error_rejected')
+          field === 'email' ? page.t('sign_up.error_email_invalid') : passwordPolicyMessage(error, page.t)
         return again(422, [{ field, message }])
       }
       if (kitsune.config.requireEmailVerification)

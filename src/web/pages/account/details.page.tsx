@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../auth/password-policy.js'
 import { AppError } from '../../../errors/app-error.js'
-import { type RequestContext, requestContextOf } from '../../../services/request-context.js'
+import { requestContextOf } from '../../../services/request-context.js'
 import { formBodySchema, pageQuerySchema } from '../../form-schema.js'
 import type { MessageKey, Translate } from '../../i18n/i18n.js'
 import { Field, type FieldErrors, PageForm, SubmitButton } from '../../layout/form.js'
 import type { PageContext, PageDeps } from '../../page-context.js'
+import { passwordPolicyMessage } from '../../password-messages.js'
 import { sendPage } from '../../render.js'
 import { AccountShell, EMAIL, PASSWORD, PROFILE } from './layout.js'
 import { principalOf, sessionGuard } from './support.js'
@@ -13,27 +14,6 @@ import { principalOf, sessionGuard } from './support.js'
 const NAME_MAX = 200
 const PASSWORD_FIELD_MAX = 4 * PASSWORD_MAX_LENGTH
 const EMAIL_FIELD_MAX = 1024
-
-/** The e-mail change service (issue 15), when this build has it; the page offers its form then. */
-interface EmailChangeService {
-  request(
-    userId: string,
-    input: { new_email: string; password: string },
-    ctx: RequestContext,
-  ): Promise<unknown>
-}
-export function emailChangeOf(services: object): EmailChangeService | undefined {
-  const candidate = (services as { emailChange?: Partial<EmailChangeService> }).emailChange
-  return typeof candidate?.request === 'function' ? (candidate as EmailChangeService) : undefined
-}
-
-/** The password policy's refusal (auth/password-policy.ts) in the page's language, as the reset page says it. */
-function policyMessage(error: AppError, t: Translate): string {
-  const reason = error.errors?.[0]?.message ?? ''
-  if (reason.includes('commonly used')) return t('reset.error_common')
-  if (reason.includes('e-mail')) return t('reset.error_is_email')
-  return t('reset.error_rejected')
-}
 
 function ProfilePage(props: { page: PageContext; name: string; errors?: FieldErrors; done?: string }) {
   const { page, errors } = props
@@ -66,7 +46,6 @@ function ProfilePage(props: { page: PageContext; name: string; errors?: FieldErr
 function EmailPage(props: {
   page: PageContext
   email: string
-  canChange: boolean
   newEmail?: string
   errors?: FieldErrors
   done?: string
@@ -81,32 +60,26 @@ function EmailPage(props: {
       done={props.done}
     >
       <p>{page.t('account.email_current', { email: props.email })}</p>
-      {props.canChange ? (
-        <>
-          <p>{page.t('account.email_change_intro')}</p>
-          <PageForm page={page} action={EMAIL} errors={errors}>
-            <Field
-              name="new_email"
-              type="email"
-              autocomplete="email"
-              label={page.t('account.new_email_label')}
-              value={props.newEmail}
-              errors={errors}
-            />
-            <Field
-              name="password"
-              type="password"
-              autocomplete="current-password"
-              label={page.t('account.current_password_label')}
-              errors={errors}
-            />
-            <SubmitButton>{page.t('account.email_submit')}</SubmitButton>
-          </PageForm>
-          <p class="muted">{page.t('account.recent_sign_in_note')}</p>
-        </>
-      ) : (
-        <p class="muted">{page.t('account.email_change_unavailable')}</p>
-      )}
+      <p>{page.t('account.email_change_intro')}</p>
+      <PageForm page={page} action={EMAIL} errors={errors}>
+        <Field
+          name="new_email"
+          type="email"
+          autocomplete="email"
+          label={page.t('account.new_email_label')}
+          value={props.newEmail}
+          errors={errors}
+        />
+        <Field
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          label={page.t('account.current_password_label')}
+          errors={errors}
+        />
+        <SubmitButton>{page.t('account.email_submit')}</SubmitButton>
+      </PageForm>
+      <p class="muted">{page.t('account.recent_sign_in_note')}</p>
     </AccountShell>
   )
 }
@@ -240,8 +213,7 @@ export function detailsPages(scope: FastifyInstance, deps: PageDeps): void {
     { schema: { hide: true, querystring: query } },
     async (request, reply) => {
       const page = pageOf(request, reply)
-      const canChange = emailChangeOf(services) !== undefined
-      const session = await signedIn(request, reply, page, EMAIL, { recent: canChange })
+      const session = await signedIn(request, reply, page, EMAIL, { recent: true })
       if (!session) return reply
       return sendPage(
         reply,
@@ -249,7 +221,6 @@ export function detailsPages(scope: FastifyInstance, deps: PageDeps): void {
         <EmailPage
           page={page}
           email={session.user.email}
-          canChange={canChange}
           done={doneText(page, request.query.done, 'sent', 'account.done_email_sent')}
         />,
       )
@@ -268,7 +239,6 @@ export function detailsPages(scope: FastifyInstance, deps: PageDeps): void {
     },
     async (request, reply) => {
       const page = pageOf(request, reply)
-      const emailChange = emailChangeOf(services)
       const session = await signedIn(request, reply, page, EMAIL, { recent: true })
       if (!session) return reply
       const newEmail = (request.body.new_email ?? '').trim()
@@ -276,15 +246,8 @@ export function detailsPages(scope: FastifyInstance, deps: PageDeps): void {
         sendPage(
           reply,
           status,
-          <EmailPage
-            page={page}
-            email={session.user.email}
-            canChange={emailChange !== undefined}
-            newEmail={newEmail}
-            errors={errors}
-          />,
+          <EmailPage page={page} email={session.user.email} newEmail={newEmail} errors={errors} />,
         )
-      if (!emailChange) return again(409, [])
       const errors: Array<{ field: string; message: string }> = []
       if (!newEmail) errors.push({ field: 'new_email', message: page.t('account.error_email_missing') })
       else if (!/^[^\s@]+@[^\s@]+$/.test(newEmail) || newEmail.length > 254)
@@ -295,7 +258,7 @@ export function detailsPages(scope: FastifyInstance, deps: PageDeps): void {
         errors.push({ field: 'password', message: page.t('account.error_current_missing') })
       if (errors.length > 0) return again(422, errors)
       try {
-        await emailChange.request(
+        await services.emailChange.request(
           session.user.id,
           { new_email: newEmail, password: request.body.password ?? '' },
           requestContextOf(request),
@@ -374,7 +337,7 @@ export function detailsPages(scope: FastifyInstance, deps: PageDeps): void {
           422,
           <PasswordPage
             page={page}
-            errors={[{ field: 'new_password', message: policyMessage(error, page.t) }]}
+            errors={[{ field: 'new_password', message: passwordPolicyMessage(error, page.t) }]}
           />,
         )
       }

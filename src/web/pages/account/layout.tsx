@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact'
 import type { MessageKey } from '../../i18n/i18n.js'
-import { Notice } from '../../layout/shell.js'
+import { BrandMark, Notice } from '../../layout/shell.js'
 import type { PageContext } from '../../page-context.js'
 
 export const ACCOUNT = '/ui/account'
@@ -16,26 +16,13 @@ export const DELETED = '/ui/account/deleted'
 /** The console's sections, in the order the navigation and the overview list them. */
 export const SECTIONS: ReadonlyArray<{ path: string; nav: MessageKey; about: MessageKey }> = [
   { path: PROFILE, nav: 'account.nav_profile', about: 'account.section_profile' },
-  { path: EMAIL, nav: 'account.nav_email', about: 'account.section_email' },
+  { path: EMAIL, nav: 'account.nav_email', about: 'account.section_email_change' },
   { path: PASSWORD, nav: 'account.nav_password', about: 'account.section_password' },
   { path: SESSIONS, nav: 'account.nav_sessions', about: 'account.section_sessions' },
   { path: TWO_FACTOR, nav: 'account.nav_two_factor', about: 'account.section_two_factor' },
   { path: ACTIVITY, nav: 'account.nav_activity', about: 'account.section_activity' },
   { path: DELETE, nav: 'account.nav_delete', about: 'account.section_delete' },
 ]
-
-/** Kitsune's mark, as on every page (layout/shell.tsx). */
-function BrandMark() {
-  return (
-    <svg viewBox="0 0 32 32" aria-hidden="true" focusable="false">
-      <path fill="#b43c0a" d="M3 4l8 6h10l8-6-2 13-11 11L5 17z" />
-      <path fill="#fff7ed" d="M8 17l8 3 8-3-8 9z" />
-      <path fill="#1c1917" d="M14.5 24.5h3L16 26.5z" />
-      <circle fill="#1c1917" cx="11.5" cy="15" r="1.5" />
-      <circle fill="#1c1917" cx="20.5" cy="15" r="1.5" />
-    </svg>
-  )
-}
 
 /**
  * The frame of a console page: the pages' head and header, the sections' navigation (the current

@@ -3,8 +3,7 @@ import { pageQuerySchema } from '../../form-schema.js'
 import { PageForm } from '../../layout/form.js'
 import type { PageDeps } from '../../page-context.js'
 import { sendPage } from '../../render.js'
-import { emailChangeOf } from './details.page.js'
-import { ACCOUNT, AccountShell, EMAIL, SECTIONS, Section } from './layout.js'
+import { ACCOUNT, AccountShell, SECTIONS, Section } from './layout.js'
 import { formatWhen, sessionGuard } from './support.js'
 
 /** /ui/account: who is signed in, a summary of the account, each section, and signing out. */
@@ -18,7 +17,6 @@ export function overviewPage(scope: FastifyInstance, deps: PageDeps): void {
       const session = await signedIn(request, reply, page, ACCOUNT)
       if (!session) return reply
       const { user } = session
-      const canChangeEmail = emailChangeOf(deps.services) !== undefined
       return sendPage(
         reply,
         200,
@@ -44,13 +42,7 @@ export function overviewPage(scope: FastifyInstance, deps: PageDeps): void {
               {SECTIONS.map((section) => (
                 <li key={section.path}>
                   <a href={page.href(section.path)}>{page.t(section.nav)}</a>
-                  <span class="muted">
-                    {page.t(
-                      section.path === EMAIL && canChangeEmail
-                        ? 'account.section_email_change'
-                        : section.about,
-                    )}
-                  </span>
+                  <span class="muted">{page.t(section.about)}</span>
                 </li>
               ))}
             </ul>
