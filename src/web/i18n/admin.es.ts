@@ -14,9 +14,9 @@ export const adminEs: Readonly<Record<keyof typeof adminEn, string>> = {
   'admin.back_to_overview': 'Volver al resumen de administración',
   'admin.forbidden_title': 'No puede hacer esto',
   'admin.forbidden_body':
-    'Su cuenta no tiene el permiso que necesita esta página o acción. Pídaselo a un administrador si lo necesita.',
+    'Tu cuenta no tiene el permiso que necesita esta página o acción. Pídeselo a un administrador si lo necesitas.',
   'admin.forbidden_outranked':
-    'Esta cuenta tiene permisos que usted no tiene, así que solo alguien que los tenga todos (o un administrador) puede cambiarla.',
+    'Esta cuenta tiene permisos que tú no tienes, así que solo alguien que los tenga todos (o un administrador) puede cambiarla.',
 
   'admin.nav.label': 'Consola de administración',
   'admin.nav.overview': 'Resumen',
@@ -24,7 +24,7 @@ export const adminEs: Readonly<Record<keyof typeof adminEn, string>> = {
   'admin.nav.roles': 'Roles',
   'admin.nav.clients': 'Aplicaciones',
   'admin.nav.audit': 'Registro de auditoría',
-  'admin.nav.account': 'Su cuenta',
+  'admin.nav.account': 'Tu cuenta',
 
   'admin.done.user_created': 'Se ha creado el usuario.',
   'admin.done.user_updated': 'Se han guardado los cambios.',
