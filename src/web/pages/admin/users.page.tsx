@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { AppError } from '../../../errors/app-error.js'
 import type { UserRecord } from '../../../repositories/user.repository.js'
 import { formBodySchema, pageQuerySchema } from '../../form-schema.js'
+import type { MessageKey } from '../../i18n/i18n.js'
 import { Field, type FieldErrors, PageForm, SubmitButton } from '../../layout/form.js'
 import type { PageDeps } from '../../page-context.js'
 import { sendPage } from '../../render.js'
@@ -45,6 +46,37 @@ const ID_PARAMS = {
 } as const
 
 type Query = Record<string, string | undefined>
+
+/** The list's yes/no filters: the query parameter, its label, and its three choices. */
+const YES_NO_FILTERS = [
+  {
+    name: 'active',
+    label: 'admin.users.active_filter',
+    any: 'admin.users.any_state',
+    yes: 'admin.users.only_active',
+    no: 'admin.users.only_inactive',
+  },
+  {
+    name: 'verified',
+    label: 'admin.users.verified_filter',
+    any: 'admin.users.any_verified',
+    yes: 'admin.users.only_verified',
+    no: 'admin.users.only_unverified',
+  },
+  {
+    name: 'mfa',
+    label: 'admin.users.mfa_filter',
+    any: 'admin.users.any_mfa',
+    yes: 'admin.users.only_mfa',
+    no: 'admin.users.only_no_mfa',
+  },
+] as const satisfies ReadonlyArray<{
+  name: string
+  label: MessageKey
+  any: MessageKey
+  yes: MessageKey
+  no: MessageKey
+}>
 type Confirmable = 'sessions' | 'mfa' | 'deactivate' | 'delete'
 const CONFIRMABLE: readonly Confirmable[] = ['sessions', 'mfa', 'deactivate', 'delete']
 
@@ -120,36 +152,19 @@ export function userPages(scope: FastifyInstance, deps: PageDeps, access: AdminA
                 ...roles.map((r) => ({ value: r.name, label: r.name })),
               ]}
             />
-            <Select
-              name="active"
-              label={page.t('admin.users.active_filter')}
-              value={active}
-              options={[
-                { value: '', label: page.t('admin.users.any_state') },
-                { value: 'yes', label: page.t('admin.users.only_active') },
-                { value: 'no', label: page.t('admin.users.only_inactive') },
-              ]}
-            />
-            <Select
-              name="verified"
-              label={page.t('admin.users.verified_filter')}
-              value={verified}
-              options={[
-                { value: '', label: page.t('admin.users.any_verified') },
-                { value: 'yes', label: page.t('admin.users.only_verified') },
-                { value: 'no', label: page.t('admin.users.only_unverified') },
-              ]}
-            />
-            <Select
-              name="mfa"
-              label={page.t('admin.users.mfa_filter')}
-              value={mfa}
-              options={[
-                { value: '', label: page.t('admin.users.any_mfa') },
-                { value: 'yes', label: page.t('admin.users.only_mfa') },
-                { value: 'no', label: page.t('admin.users.only_no_mfa') },
-              ]}
-            />
+            {YES_NO_FILTERS.map((filter) => (
+              <Select
+                key={filter.name}
+                name={filter.name}
+                label={page.t(filter.label)}
+                value={request.query[filter.name]}
+                options={[
+                  { value: '', label: page.t(filter.any) },
+                  { value: 'yes', label: page.t(filter.yes) },
+                  { value: 'no', label: page.t(filter.no) },
+                ]}
+              />
+            ))}
             <button class="button inline" type="submit">
               {page.t('admin.users.search')}
             </button>
