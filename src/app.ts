@@ -20,6 +20,8 @@ import { authRoutes } from './http/routes/auth.routes.js'
 import { healthRoutes } from './http/routes/health.routes.js'
 import { jwksRoutes } from './http/routes/jwks.routes.js'
 import { meRoutes } from './http/routes/me.routes.js'
+import { myPasskeyRoutes, passkeyAuthRoutes } from './http/routes/passkey.routes.js'
+import { PasskeyPublic } from './http/schemas/passkey.schemas.js'
 import { RolePublic } from './http/schemas/admin.schemas.js'
 import { MfaChallenge, OAuthError, TokenPair } from './http/schemas/auth.schemas.js'
 import { Problem } from './http/schemas/common.schemas.js'
@@ -94,6 +96,7 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
     SessionList,
     RolePublic,
     MfaChallenge,
+    PasskeyPublic,
   ])
     app.addSchema(schema)
 
@@ -114,7 +117,11 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   await typed.register(async (scope) => healthRoutes(scope, kitsune), { prefix: '/health' })
   await typed.register(async (scope) => jwksRoutes(scope, kitsune))
   await typed.register(async (scope) => authRoutes(scope, kitsune), { prefix: '/api/v1/auth' })
+  await typed.register(async (scope) => passkeyAuthRoutes(scope, kitsune), { prefix: '/api/v1/auth/passkey' })
   await typed.register(async (scope) => meRoutes(scope, kitsune), { prefix: '/api/v1/users/me' })
+  await typed.register(async (scope) => myPasskeyRoutes(scope, kitsune), {
+    prefix: '/api/v1/users/me/passkeys',
+  })
   await typed.register(async (scope) => adminUserRoutes(scope, kitsune), { prefix: '/api/v1/admin/users' })
   await typed.register(async (scope) => adminRoleRoutes(scope, kitsune), { prefix: '/api/v1/admin/roles' })
   await typed.register(async (scope) => adminAuditLogRoutes(scope, kitsune), {

@@ -23,6 +23,7 @@ import { createEmailFlowsService } from './services/email-flows.service.js'
 import { createHealthService } from './services/health.service.js'
 import { createLoginThrottle } from './services/login-throttle.service.js'
 import { createMfaService } from './services/mfa.service.js'
+import { createPasskeyService } from './services/passkey.service.js'
 import { createOidcClientService } from './services/oidc-client.service.js'
 import { createOidcGrantService } from './services/oidc-grant.service.js'
 import { createRbacService } from './services/rbac.service.js'
@@ -42,6 +43,8 @@ export interface KitsuneOptions {
   readonly migrate?: boolean
   readonly hasher?: PasswordHasher
   readonly mailer?: Mailer
+  /** Where passkey challenges come from (tests replay recorded ceremonies); random 32 bytes otherwise. */
+  readonly passkeyChallenges?: () => Uint8Array<ArrayBuffer>
 }
 
 /**
@@ -144,8 +147,22 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       passwordResetTtlSeconds: config.passwordResetTtlSeconds,
       emailVerificationTtlSeconds: config.emailVerificationTtlSeconds,
     })
+    const passkeys = createPasskeyService({
+      uow,
+      store,
+      hasher,
+      audit,
+      authState,
+      mfa,
+      clock,
+      config: config.webauthn,
+      rpName: config.brand.name,
+      requireEmailVerification: config.requireEmailVerification,
+      newChallenge: options.passkeyChallenges,
+    })
     const services = {
       audit,
+      passkeys,
       emailFlows,
       emailChange: createEmailChangeService({
         uow,
@@ -189,7 +206,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       }),
       users: createUserService({ uow, hasher, authState, audit, clock }),
       rbac: createRbacService({ uow, store, authState, audit }),
-      userAdmin: createUserAdminService({ uow, hasher, authState, audit, mfa, clock }),
+      userAdmin: createUserAdminService({ uow, hasher, authState, audit, mfa, passkeys, clock }),
       userImport: createUserImportService({ uow, audit, clock }),
       clients: createOidcClientService({ uow, secretBox, audit, clock, idTokenAlgorithms: keys.algorithms }),
       oidcGrants: createOidcGrantService({ uow, audit, clock }),

@@ -70,6 +70,17 @@ export interface Config {
   readonly auditRetentionDays: number | undefined
   readonly oidc: OidcConfig
   readonly brand: BrandConfig
+  readonly webauthn: WebAuthnConfig
+}
+
+/** Passkeys (WebAuthn): the relying party they are bound to and the pages allowed to use them. */
+export interface WebAuthnConfig {
+  /** WEBAUTHN_RP_ID: PUBLIC_URL's host name unless set; a passkey works only under this name. */
+  readonly rpId: string
+  /** WEBAUTHN_ORIGINS: PUBLIC_URL's origin unless set; each one's host is rpId or under it. */
+  readonly origins: readonly string[]
+  /** WEBAUTHN_ALLOWED_AAGUIDS: when set, only authenticators of these models may be registered. */
+  readonly allowedAaguids: readonly string[]
 }
 
 export interface OidcConfig {
@@ -148,6 +159,9 @@ export const CONFIG_VARIABLES = [
   'BRAND_NAME',
   'BRAND_LOGO_URL',
   'BRAND_COLOR',
+  'WEBAUTHN_RP_ID',
+  'WEBAUTHN_ORIGINS',
+  'WEBAUTHN_ALLOWED_AAGUIDS',
 ] as const
 
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number]

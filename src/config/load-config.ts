@@ -11,6 +11,7 @@ import type {
   NodeEnv,
   RateLimitName,
   RateLimitPolicy,
+  WebAuthnConfig,
 } from './config.schema.js'
 
 export class ConfigError extends Error {
@@ -186,6 +187,7 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
   const brandColor = get('BRAND_COLOR') ?? '#b43c0a'
   if (!/^#[0-9a-fA-F]{6}$/.test(brandColor)) problems.push('BRAND_COLOR must be a colour like #b43c0a')
   const brandLogo = url('BRAND_LOGO_URL', undefined, ['https:', 'http:'], 'an https:// URL of an image')
+  const webauthn = parseWebAuthn(get('WEBAUTHN_RP_ID'), get('WEBAUTHN_ORIGINS'), get('WEBAUTHN_ALLOWED_AAGUIDS'), publicUrl, problems)
 
   const config: Config = {
     nodeEnv,
@@ -239,6 +241,7 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
       logoUrl: brandLogo,
       color: brandColor.toLowerCase(),
     },
+    webauthn,
   }
   if (problems.length > 0) throw new ConfigError(problems)
   if (secretKey === undefined) secretKey = developmentSecretKey(dataDir)
@@ -281,6 +284,53 @@ function parseDatabase(raw: string | undefined, dataDir: string, problems: strin
   }
   problems.push('DATABASE_URL must be postgres://… or pglite://…')
   return fallback
+}
+
+/**
+ * WebAuthn's relying party: a passkey is bound to the RP ID (a host name, never an IP address:
+ * browsers refuse those) and answers only pages on origins whose host is that name or under it.
+ */
+function parseWebAuthn(
+  rawRpId: string | undefined,
+  rawOrigins: string | undefined,
+  rawAaguids: string | undefined,
+  publicUrl: string,
+  problems: string[],
+): WebAuthnConfig {
+  let publicHost = 'localhost'
+  let publicOrigin = 'http://localhost'
+  try {
+    const parsed = new URL(publicUrl)
+    publicHost = parsed.hostname.replace(/^\[|\]$/g, '')
+    publicOrigin = parsed.origin
+  } catch {
+    // PUBLIC_URL's own problem is reported where it is read
+  }
+  const rpId = (rawRpId ?? publicHost).trim().toLowerCase()
+  if (rawRpId !== undefined && (!/^[a-z0-9.-]+$/.test(rpId) || rpId.startsWith('.') || rpId.endsWith('.')))
+    problems.push('WEBAUTHN_RP_ID must be a host name such as example.com (no scheme, port or path)')
+  const origins = (rawOrigins ?? publicOrigin)
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+  for (const origin of origins) {
+    if (!isExactOrigin(origin)) {
+      problems.push(`WEBAUTHN_ORIGINS entry ${origin} must be an origin such as https://app.example.com`)
+      continue
+    }
+    const host = new URL(origin).hostname
+    if (host !== rpId && !host.endsWith(`.${rpId}`))
+      problems.push(`WEBAUTHN_ORIGINS entry ${origin} is not on the passkey RP ID ${rpId} (WEBAUTHN_RP_ID) or a name under it`)
+  }
+  const allowedAaguids = (rawAaguids ?? '')
+    .split(',')
+    .map((aaguid) => aaguid.trim().toLowerCase())
+    .filter(Boolean)
+  for (const aaguid of allowedAaguids) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(aaguid))
+      problems.push(`WEBAUTHN_ALLOWED_AAGUIDS entry ${aaguid} must be an AAGUID like 08987058-cadc-4b81-b6e1-30de50dcbe96`)
+  }
+  return { rpId, origins, allowedAaguids }
 }
 
 function parseTrustProxy(raw: string | undefined, problems: string[]): Config['trustProxy'] {

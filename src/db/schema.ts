@@ -172,6 +172,22 @@ export interface OidcClientsTable {
   created_by: string | null
 }
 
+export interface PasskeysTable {
+  id: string
+  user_id: string
+  credential_id: string
+  public_key: string
+  sign_count: ColumnType<string, number | string, number | string>
+  transports: string[]
+  aaguid: string
+  backup_eligible: boolean
+  backed_up: boolean
+  user_verified: boolean
+  name: string
+  created_at: Timestamp
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
 export interface Database {
   users: UsersTable
   roles: RolesTable
@@ -189,6 +205,7 @@ export interface Database {
   oidc_clients: OidcClientsTable
   oidc_payloads: OidcPayloadsTable
   oidc_consents: OidcConsentsTable
+  passkeys: PasskeysTable
 }
 
 export type UserRow = Selectable<UsersTable>

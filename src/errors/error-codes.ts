@@ -29,6 +29,18 @@ export const ERROR_CODES = {
     slug: 'invalid-email-token',
     title: 'The link is invalid, used or expired',
   },
+  INVALID_PASSKEY: { status: 401, slug: 'invalid-passkey', title: 'The passkey was not accepted' },
+  AUTHENTICATOR_NOT_ALLOWED: {
+    status: 403,
+    slug: 'authenticator-not-allowed',
+    title: 'This kind of authenticator is not allowed here',
+  },
+  PASSKEY_EXISTS: { status: 409, slug: 'passkey-exists', title: 'This passkey is already registered' },
+  LAST_SECOND_FACTOR: {
+    status: 409,
+    slug: 'last-second-factor',
+    title: "This is the account's last second factor",
+  },
   NOT_FOUND: { status: 404, slug: 'not-found', title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, slug: 'method-not-allowed', title: 'Method not allowed' },
   EMAIL_TAKEN: { status: 409, slug: 'email-taken', title: 'E-mail address already registered' },

@@ -8,7 +8,12 @@ export function mailLocale(value: string | null | undefined): MailLocale {
 }
 
 /** A security change the account's owner is told about. */
-export type SecurityNoticeKind = 'mfa_enabled' | 'mfa_disabled' | 'recovery_code_used'
+export type SecurityNoticeKind =
+  | 'mfa_enabled'
+  | 'mfa_disabled'
+  | 'recovery_code_used'
+  | 'passkey_added'
+  | 'passkey_removed'
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -40,6 +45,10 @@ const MESSAGES = {
     mfa_disabled_body: 'Two-factor authentication was just disabled on your account.',
     recovery_code_used_subject: 'A recovery code was used',
     recovery_code_used_body: 'One of your recovery codes was just used to sign in.',
+    passkey_added_subject: 'A passkey was added to your account',
+    passkey_added_body: 'A new passkey ("{name}") can now sign in to your account.',
+    passkey_removed_subject: 'A passkey was removed from your account',
+    passkey_removed_body: 'The passkey "{name}" can no longer sign in to your account.',
     change_confirm_subject: 'Confirm your new e-mail address',
     change_confirm_body:
       'Someone asked to make this the e-mail address of their account. If it was you, confirm it with the link below; it expires in {hours} hours. If it was not you, ignore this e-mail: nothing changes.',
@@ -72,6 +81,10 @@ const MESSAGES = {
     mfa_disabled_body: 'Se acaba de desactivar la verificación en dos pasos en tu cuenta.',
     recovery_code_used_subject: 'Se ha usado un código de recuperación',
     recovery_code_used_body: 'Se acaba de usar uno de tus códigos de recuperación para iniciar sesión.',
+    passkey_added_subject: 'Se ha añadido una llave de acceso a tu cuenta',
+    passkey_added_body: 'Una nueva llave de acceso («{name}») ya puede iniciar sesión en tu cuenta.',
+    passkey_removed_subject: 'Se ha quitado una llave de acceso de tu cuenta',
+    passkey_removed_body: 'La llave de acceso «{name}» ya no puede iniciar sesión en tu cuenta.',
     change_confirm_subject: 'Confirma tu nueva dirección de correo',
     change_confirm_body:
       'Alguien ha pedido que esta sea la dirección de correo de su cuenta. Si has sido tú, confírmalo con el enlace de abajo; caduca en {hours} horas. Si no has sido tú, ignora este correo: no cambia nada.',
@@ -167,9 +180,15 @@ export function createTemplates(publicUrl: string, brand = 'Kitsune') {
         { url: link('/ui/email-change/undo', undoToken, locale), label: t(locale, 'change_notice_link') },
       )
     },
-    securityNotice(to: string, kind: SecurityNoticeKind, locale: MailLocale = 'en'): MailMessage {
+    /** `vars`: what the notice names (a passkey's name); the text escapes it like every value. */
+    securityNotice(
+      to: string,
+      kind: SecurityNoticeKind,
+      locale: MailLocale = 'en',
+      vars: Record<string, string> = {},
+    ): MailMessage {
       return compose(locale, to, t(locale, `${kind}_subject`), [
-        t(locale, `${kind}_body`),
+        t(locale, `${kind}_body`, vars),
         t(locale, 'notice_footer'),
       ])
     },

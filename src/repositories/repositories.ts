@@ -4,6 +4,7 @@ import { createEmailTokenRepository } from './email-token.repository.js'
 import { createMfaRepository } from './mfa.repository.js'
 import { createOidcClientRepository } from './oidc-client.repository.js'
 import { createOidcPayloadRepository } from './oidc-payload.repository.js'
+import { createPasskeyRepository } from './passkey.repository.js'
 import { createRefreshTokenRepository } from './refresh-token.repository.js'
 import { createRoleRepository } from './role.repository.js'
 import { createSessionRepository } from './session.repository.js'
@@ -25,6 +26,7 @@ export function createRepositories(executor: Executor) {
     mfa: createMfaRepository(executor),
     oidcClients: createOidcClientRepository(executor),
     oidcPayloads: createOidcPayloadRepository(executor),
+    passkeys: createPasskeyRepository(executor),
   }
 }
 

@@ -41,6 +41,11 @@ export const AUDIT_ACTIONS = [
   'oidc.consent_granted',
   'oidc.consent_revoked',
   'oidc.token_revoked',
+  'passkey.registered',
+  'passkey.renamed',
+  'passkey.removed',
+  'passkey.used',
+  'passkey.counter_regressed',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
@@ -48,7 +53,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 export interface AuditEntry {
   action: AuditAction
   actorId: string | null
-  targetType?: 'user' | 'session' | 'role' | 'client'
+  targetType?: 'user' | 'session' | 'role' | 'client' | 'passkey'
   targetId?: string
   /** Never a secret: no passwords, tokens, hashes or TOTP material. */
   metadata?: Record<string, unknown>

@@ -26,11 +26,13 @@ const MFA_MAX_WRONG_CODES = 5
 const MFA_MAX_WRONG_CODES_PER_ACCOUNT = 10
 const MFA_ACCOUNT_WINDOW_SECONDS = 900
 export const MFA_METHODS = ['totp', 'recovery_code'] as const
+/** The second factors a step-up token can be answered with: TOTP (and its recovery codes), a passkey. */
+export type MfaMethod = 'totp' | 'recovery_code' | 'passkey'
 
 export interface MfaChallenge {
   mfa_required: true
   mfa_token: string
-  methods: readonly string[]
+  methods: readonly MfaMethod[]
 }
 
 /**
@@ -57,10 +59,15 @@ export function createMfaService(deps: {
   const accountFailuresKey = (userId: string) => `mfa:fail:${userId}`
   const accountLockKey = (userId: string) => `mfa:lock:${userId}`
 
-  const notify = (tx: TransactionContext, user: { id: string; email: string }, kind: SecurityNoticeKind) =>
+  const notify = (
+    tx: TransactionContext,
+    user: { id: string; email: string },
+    kind: SecurityNoticeKind,
+    vars?: Record<string, string>,
+  ) =>
     tx.afterCommit(async () =>
       mailer.send(
-        templates.securityNotice(user.email, kind, mailLocale(await uow.read.users.localeOf(user.id))),
+        templates.securityNotice(user.email, kind, mailLocale(await uow.read.users.localeOf(user.id)), vars),
       ),
     )
 
@@ -80,9 +87,13 @@ export function createMfaService(deps: {
   }
 
   return {
+    /** The e-mail notice of a change to the account's factors, sent once the transaction commits. */
+    notify,
+
     async beginEnrolment(principal: Principal) {
       const user = await uow.read.users.getById(principal.userId)
-      if (user.mfa_enabled) throw new AppError('MFA_ALREADY_ENABLED')
+      // Two-step verification may already be on through a passkey: an app can still be added.
+      if ((await uow.read.mfa.findTotp(user.id))?.confirmed_at) throw new AppError('MFA_ALREADY_ENABLED')
       const secret = await generateTotpSecret()
       await uow.read.mfa.upsertPendingTotp(user.id, secretBox.seal(secret, context(user.id)), clock.now())
       return { secret, ...(await enrolmentFor(secret, issuer, user.email)) }
@@ -95,8 +106,8 @@ export function createMfaService(deps: {
     ): Promise<{ recovery_codes: string[] }> {
       return uow.run(async (repos, tx) => {
         const user = await repos.users.getById(principal.userId)
-        if (user.mfa_enabled) throw new AppError('MFA_ALREADY_ENABLED')
         const factor = await repos.mfa.findTotp(user.id)
+        if (factor?.confirmed_at) throw new AppError('MFA_ALREADY_ENABLED')
         if (!factor)
           throw new AppError('MFA_NOT_ENABLED', {
             detail: 'start enrolment with POST /users/me/mfa/totp first',
@@ -185,8 +196,30 @@ export function createMfaService(deps: {
     /** After the password checked out for an MFA account: a single-use, five-minute step-up token. */
     async challenge(userId: string): Promise<MfaChallenge> {
       const { token, hash } = generateOpaqueToken()
+      const [totp, passkeys] = await Promise.all([
+        uow.read.mfa.findTotp(userId),
+        uow.read.passkeys.countByUser(userId),
+      ])
       await store.set(challengeKey(hash), userId, MFA_TOKEN_TTL_SECONDS)
-      return { mfa_required: true, mfa_token: token, methods: MFA_METHODS }
+      const methods: MfaMethod[] = totp?.confirmed_at ? [...MFA_METHODS] : []
+      if (passkeys > 0) methods.push('passkey')
+      return { mfa_required: true, mfa_token: token, methods }
+    },
+
+    /** The account a live step-up token belongs to (a passkey step reads it to name the passkeys asked for). */
+    async challengeOwner(mfaToken: string): Promise<string | undefined> {
+      return store.get(challengeKey(hashOpaqueToken(mfaToken)))
+    },
+
+    /**
+     * Ends a step-up token answered with another factor (a passkey): true only for the first
+     * caller, and only when the token is this account's.
+     */
+    async consumeChallenge(mfaToken: string, userId: string): Promise<boolean> {
+      const hash = hashOpaqueToken(mfaToken)
+      const owner = await store.take(challengeKey(hash))
+      await store.del([attemptsKey(hash)])
+      return owner === userId
     },
 
     /**

@@ -12,6 +12,7 @@ import { normalizePassword, requireEmail } from './auth.service.js'
 import type { AuthStateService } from './auth-state.service.js'
 import { keepOneAdmin } from './last-admin.js'
 import type { MfaService } from './mfa.service.js'
+import type { PasskeyService } from './passkey.service.js'
 import type { Principal, RequestContext } from './request-context.js'
 
 export const MAX_PAGE = 100
@@ -41,9 +42,10 @@ export function createUserAdminService(deps: {
   authState: AuthStateService
   audit: AuditService
   mfa: Pick<MfaService, 'removeFactor'>
+  passkeys: Pick<PasskeyService, 'removeIn'>
   clock: Clock
 }) {
-  const { uow, hasher, authState, audit, mfa, clock } = deps
+  const { uow, hasher, authState, audit, mfa, passkeys, clock } = deps
 
   /**
    * Runs `change` on an existing account in one transaction, only if every permission the target
@@ -287,6 +289,13 @@ export function createUserAdminService(deps: {
         if (!user.mfa_enabled && !(await repos.mfa.findTotp(id))) throw new AppError('MFA_NOT_ENABLED')
         await mfa.removeFactor(repos, tx, user, actor.userId, ctx)
       })
+    },
+
+    /** Removes one of an account's passkeys (a lost or suspect authenticator). */
+    async removePasskey(actor: Principal, id: string, passkeyId: string, ctx: RequestContext): Promise<void> {
+      await changeUser(actor, id, 'passkey.removed', ctx, (repos, tx, user) =>
+        passkeys.removeIn(repos, tx, user, passkeyId, actor.userId, ctx),
+      )
     },
   }
 }

@@ -54,6 +54,11 @@ export function createMemoryStore(options: { clock: Clock; maxEntries?: number }
     async del(keys) {
       for (const key of keys) entries.delete(key)
     },
+    async take(key) {
+      const value = live(key)?.value
+      entries.delete(key)
+      return value
+    },
     async incr(key, ttlSeconds, by = 1) {
       const entry = live(key)
       if (!entry) {

@@ -77,6 +77,7 @@ export function createRedisStore(options: {
       guard(async () => {
         if (keys.length > 0) await client.del(...keys)
       }),
+    take: (key) => guard(async () => (await client.getdel(key)) ?? undefined),
     incr: (key, ttlSeconds, by = 1) =>
       guard(async () => {
         const [value, ttl] = await incr.call(client, key, by, Math.max(1, Math.ceil(ttlSeconds)))

@@ -11,6 +11,8 @@ export interface Store {
   /** Sets with a TTL; with `onlyIfAbsent`, returns false and leaves the value when the key exists. */
   set(key: string, value: string, ttlSeconds: number, options?: { onlyIfAbsent?: boolean }): Promise<boolean>
   del(keys: readonly string[]): Promise<void>
+  /** Reads and deletes in one step: of concurrent takers, exactly one gets the value (single-use tokens). */
+  take(key: string): Promise<string | undefined>
   /** Adds `by` and returns the new value; the TTL is set when the key is created. */
   incr(key: string, ttlSeconds: number, by?: number): Promise<{ value: number; ttlSeconds: number }>
   ping(): Promise<void>

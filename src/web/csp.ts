@@ -67,9 +67,12 @@ export function allowScripts(reply: FastifyReply): void {
   scripted.add(reply)
 }
 
-/** The page CSP with Kitsune's own scripts allowed. */
+/**
+ * The page CSP with Kitsune's own scripts allowed, and their requests to Kitsune (the passkey
+ * ceremonies fetch their options).
+ */
 export function pageCspWithScripts(csp: string): string {
-  return csp.replace("style-src 'self'", "script-src 'self'; style-src 'self'")
+  return csp.replace("style-src 'self'", "script-src 'self'; connect-src 'self'; style-src 'self'")
 }
 
 export function pageCspFor(reply: FastifyReply, imageOrigins: readonly string[] = []): string {

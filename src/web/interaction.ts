@@ -1,3 +1,4 @@
+import { isMultiFactor } from '../auth/amr.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { InteractionResults } from 'oidc-provider'
 import type { OidcEngineHolder } from '../oidc/oidc.plugin.js'
@@ -90,7 +91,7 @@ export function sessionSatisfies(interaction: PendingInteraction, session: Brows
       ? interaction.params.login_hint.trim().toLowerCase()
       : ''
   if (hint && hint !== session.user.email) return false
-  if (wantsSecondFactor(interaction) && !session.amr.includes('otp')) return false
+  if (wantsSecondFactor(interaction) && !isMultiFactor(session.amr)) return false
   return true
 }
 
@@ -120,7 +121,7 @@ export function loginResult(session: {
     login: {
       accountId: session.userId,
       amr: [...session.amr],
-      acr: session.amr.includes('otp') ? ACR_MFA : ACR_PASSWORD,
+      acr: isMultiFactor(session.amr) ? ACR_MFA : ACR_PASSWORD,
       ts: Math.floor(session.authTime.getTime() / 1000),
       remember: true,
     },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kitsune } from '../kitsune.js'
 import type { OidcEngineHolder } from '../oidc/oidc.plugin.js'
-import { brandOf, CONSOLE_SCRIPT } from './assets/assets.js'
+import { brandOf, CONSOLE_SCRIPT, PASSKEY_SCRIPT } from './assets/assets.js'
 import { logoOrigins, pageCspFor } from './csp.js'
 import { type CookiePolicy, CSRF_FIELD, csrfTokensMatch } from './csrf.js'
 import { createPageContexts, csrfTokenOf, type PageDeps } from './page-context.js'
@@ -67,7 +67,7 @@ export async function webPages(
   scope.setErrorHandler(pageErrorHandler(pageOf))
   scope.setNotFoundHandler(notFoundPage(pageOf))
 
-  for (const asset of [brand.stylesheet, CONSOLE_SCRIPT]) {
+  for (const asset of [brand.stylesheet, CONSOLE_SCRIPT, PASSKEY_SCRIPT]) {
     scope.get(asset.path.slice('/ui'.length), { schema: { hide: true } }, (_request, reply) =>
       reply.type(asset.contentType).header('cache-control', ASSET_CACHE).send(asset.body),
     )

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import type { BrandConfig } from '../../config/config.schema.js'
 import { ACCOUNT_CSS } from './account.css.js'
 import { ADMIN_CSS } from './admin.css.js'
 import { CONSOLE_JS } from './console.js.js'
 import { KITSUNE_CSS } from './kitsune.css.js'
+import { PASSKEY_GLUE } from './passkey.js.js'
 
 /** A file the pages load, at a URL that changes with its content so it can be cached for good. */
 export interface Asset {
@@ -72,3 +76,21 @@ export const CONSOLE_SCRIPT: Asset = {
 
 /** Kitsune's own look (the defaults), for code that renders without a configuration. */
 export const DEFAULT_BRAND: PageBrand = brandOf({ name: 'Kitsune', logoUrl: undefined, color: '#b43c0a' })
+
+/**
+ * @simplewebauthn/browser's own prebuilt bundle (it defines `SimpleWebAuthnBrowser`), from the
+ * installed package: Kitsune serves it, no CDN.
+ */
+function webAuthnBrowserBundle(): string {
+  const entry = createRequire(import.meta.url).resolve('@simplewebauthn/browser')
+  return readFileSync(join(dirname(entry), '..', 'dist', 'bundle', 'index.umd.min.js'), 'utf8')
+}
+
+const PASSKEY_JS = `${webAuthnBrowserBundle()}\n${PASSKEY_GLUE}`
+
+/** The passkey ceremonies (the WebAuthn library and Kitsune's glue, one file); see passkey.js.ts. */
+export const PASSKEY_SCRIPT: Asset = {
+  path: `/ui/assets/passkey.${hashOf(PASSKEY_JS)}.js`,
+  contentType: 'text/javascript; charset=utf-8',
+  body: PASSKEY_JS,
+}

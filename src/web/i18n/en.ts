@@ -1,5 +1,6 @@
 import { accountEn } from './account.en.js'
 import { adminEn } from './admin.en.js'
+import { passkeyEn } from './passkey.en.js'
 
 /**
  * English, the reference catalogue: its keys are the MessageKey type, which every other catalogue
@@ -187,6 +188,7 @@ export const en = {
   'email_change.reset_password': 'Reset my password',
   ...accountEn,
   ...adminEn,
+  ...passkeyEn,
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

@@ -1,5 +1,6 @@
 import { accountEs } from './account.es.js'
 import { adminEs } from './admin.es.js'
+import { passkeyEs } from './passkey.es.js'
 import type { MessageKey } from './en.js'
 
 /** Spanish (neutral, tuteo). The type makes a missing or unknown key a compile error. */
@@ -192,4 +193,5 @@ export const es: Readonly<Record<MessageKey, string>> = {
   'email_change.reset_password': 'Restablecer mi contraseña',
   ...accountEs,
   ...adminEs,
+  ...passkeyEs,
 }

@@ -23,6 +23,8 @@ export function Shell(props: {
   page: PageContext
   title: string
   hasErrors?: boolean
+  /** Kitsune's own scripts this page loads (its CSP must allow them: csp.ts, allowScripts). */
+  scripts?: readonly string[]
   children: ComponentChildren
 }) {
   const { page, title } = props
@@ -36,6 +38,9 @@ export function Shell(props: {
         <meta name="robots" content="noindex, nofollow" />
         <title>{documentTitle}</title>
         <link rel="stylesheet" href={page.brand.stylesheet.path} />
+        {props.scripts?.map((src) => (
+          <script key={src} src={src} defer />
+        ))}
       </head>
       <body>
         <a class="skip-link" href="#main">

@@ -1,3 +1,4 @@
+import { isMultiFactor } from '../../auth/amr.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import type { BrowserSignIn } from '../../services/auth.service.js'
@@ -296,7 +297,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       ),
     )
     if (!interaction) return reply.redirect(returnTo ?? page.href(SIGNED_IN), 303)
-    if (wantsSecondFactor(interaction) && !opened.amr.includes('otp'))
+    if (wantsSecondFactor(interaction) && !isMultiFactor(opened.amr))
       return secondFactor(request, reply, page, opened.userId, user.mfa_enabled, interaction)
     allowFormTargets(reply, interaction.redirectUris)
     return finishInteraction(engine, request, reply, loginResult(opened))
@@ -346,7 +347,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       if (
         session &&
         wantsSecondFactor(interaction) &&
-        !session.amr.includes('otp') &&
+        !isMultiFactor(session.amr) &&
         sessionSatisfies(
           { ...interaction, params: { ...interaction.params, acr_values: '' }, reasons: [] },
           session,
@@ -506,7 +507,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       if (!interaction) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
       const session = await currentSession(request)
       if (request.body.choice === 'continue' && session) {
-        if (wantsSecondFactor(interaction) && !session.amr.includes('otp'))
+        if (wantsSecondFactor(interaction) && !isMultiFactor(session.amr))
           return secondFactor(request, reply, page, session.user.id, session.user.mfa_enabled, interaction)
         allowFormTargets(reply, interaction.redirectUris)
         return finishInteraction(engine, request, reply, loginResult({ ...session, userId: session.user.id }))

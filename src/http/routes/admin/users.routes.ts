@@ -9,6 +9,7 @@ import {
   UserPage,
 } from '../../schemas/admin.schemas.js'
 import { IdParams, problemResponses } from '../../schemas/common.schemas.js'
+import { AdminPasskeyParams, PasskeyList } from '../../schemas/passkey.schemas.js'
 import { Type } from '../../schemas/type.js'
 
 const tags = ['admin']
@@ -124,6 +125,40 @@ export async function adminUserRoutes(app: KitsuneApp, kitsune: Kitsune): Promis
     },
     handler: async (request, reply) => {
       await userAdmin.resetMfa(principalOf(request), request.params.id, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  })
+
+  app.get('/:id/passkeys', {
+    config: { permission: 'users:read' },
+    schema: {
+      tags,
+      security,
+      summary: "List a user's passkeys",
+      params: IdParams,
+      response: { 200: PasskeyList, ...problemResponses },
+    },
+    handler: async (request) => ({ items: await kitsune.services.passkeys.list(request.params.id) }),
+  })
+
+  app.delete('/:id/passkeys/:pid', {
+    config: { permission: 'users:write' },
+    schema: {
+      tags,
+      security,
+      summary: "Remove a user's passkey",
+      description:
+        'Audited (passkey.removed). Refused (409 last-second-factor) when it is the last second factor of an account with two-step verification on: reset its MFA first.',
+      params: AdminPasskeyParams,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      await userAdmin.removePasskey(
+        principalOf(request),
+        request.params.id,
+        request.params.pid,
+        contextOf(request),
+      )
       return reply.code(204).send(null)
     },
   })
