@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { isIP } from 'node:net'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { KitsuneApp } from './http/app-types.js'
@@ -21,10 +22,10 @@ import { healthRoutes } from './http/routes/health.routes.js'
 import { jwksRoutes } from './http/routes/jwks.routes.js'
 import { meRoutes } from './http/routes/me.routes.js'
 import { myPasskeyRoutes, passkeyAuthRoutes } from './http/routes/passkey.routes.js'
-import { PasskeyPublic } from './http/schemas/passkey.schemas.js'
 import { RolePublic } from './http/schemas/admin.schemas.js'
 import { MfaChallenge, OAuthError, TokenPair } from './http/schemas/auth.schemas.js'
 import { Problem } from './http/schemas/common.schemas.js'
+import { PasskeyPublic } from './http/schemas/passkey.schemas.js'
 import { SessionList, SessionPublic, UserPublic } from './http/schemas/user.schemas.js'
 import type { Kitsune } from './kitsune.js'
 import { createEngineHolder, oidcEndpoints, registerBackChannelLogout } from './oidc/oidc.plugin.js'
@@ -130,6 +131,11 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   // The OpenID Provider in use, built on first use (the admin API issues its initial access tokens).
   const cookies = cookiePolicy(config.publicUrl)
   if (cookies.warning) kitsune.logger.warn({ public_url: config.publicUrl }, cookies.warning)
+  if (isIP(config.webauthn.rpId) !== 0)
+    kitsune.logger.warn(
+      { webauthn_rp_id: config.webauthn.rpId },
+      'passkeys cannot work: browsers refuse WebAuthn on an IP address; set PUBLIC_URL (or WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS) to a host name',
+    )
   const engine = createEngineHolder(kitsune, cookies)
   await typed.register(async (scope) => adminClientRoutes(scope, kitsune, engine), {
     prefix: '/api/v1/admin/clients',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_CSS } from '../../src/web/assets/admin.css.js'
-import { CONSOLE_SCRIPT } from '../../src/web/assets/assets.js'
+import { CONSOLE_SCRIPT, PASSKEY_SCRIPT } from '../../src/web/assets/assets.js'
 import { CONSOLE_JS } from '../../src/web/assets/console.js.js'
 import { pageCspWithScripts } from '../../src/web/csp.js'
 import { en } from '../../src/web/i18n/en.js'
@@ -143,7 +143,7 @@ describe.each(testTargets())('pages on $name', (target: TestTarget) => {
   it('serves the console script at a hashed URL as JavaScript with a long cache; pages allow no script', async () => {
     expect(PAGE_CSP).not.toContain('script-src')
     expect(pageCspWithScripts(PAGE_CSP)).toBe(
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     )
     expect(CONSOLE_SCRIPT.path).toMatch(/^\/ui\/assets\/console\.[0-9a-f]{12}\.js$/)
     const js = await t.inject({ method: 'GET', url: CONSOLE_SCRIPT.path })
@@ -155,10 +155,29 @@ describe.each(testTargets())('pages on $name', (target: TestTarget) => {
     expect((await t.inject({ method: 'GET', url: '/ui/assets/console.000000000000.js' })).statusCode).toBe(
       404,
     )
-    // A page that does not ask for the script keeps the policy without script-src.
-    const page = await browser.get('/ui/sign-in')
+    // A page that does not ask for a script keeps the policy without script-src.
+    const page = await browser.get('/ui/forgot-password')
     expect(page.headers['content-security-policy']).toBe(PAGE_CSP)
     expect(page.body).not.toMatch(/<script/i)
+  })
+
+  it('serves the passkey script (the WebAuthn library and Kitsune glue) only to the pages that offer passkeys', async () => {
+    expect(PASSKEY_SCRIPT.path).toMatch(/^\/ui\/assets\/passkey\.[0-9a-f]{12}\.js$/)
+    const js = await t.inject({ method: 'GET', url: PASSKEY_SCRIPT.path })
+    expect(js.statusCode).toBe(200)
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8')
+    expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect(js.body).toContain('SimpleWebAuthnBrowser')
+    expect(js.body).toContain('data-passkey')
+    expect(js.body).not.toMatch(/\beval\b|new Function|innerHTML/)
+    const page = await browser.get('/ui/sign-in')
+    expect(page.headers['content-security-policy']).toBe(pageCspWithScripts(PAGE_CSP))
+    expect(page.body).toContain(`<script src="${PASSKEY_SCRIPT.path}" defer></script>`)
+    expect(page.body).toContain('autocomplete="username webauthn"')
+    // The button is there for the script to show; without JavaScript it stays hidden.
+    expect(page.body).toMatch(
+      /<button id="passkey" class="button secondary" type="submit" data-passkey-start[^>]* hidden[^>]*>/,
+    )
   })
 
   it('speaks Spanish for Accept-Language: es, by q-value, and falls back to English', async () => {

@@ -73,4 +73,11 @@ input[aria-invalid=true]{border-color:var(--danger);border-width:2px}
 .recovery-codes{columns:2;list-style:none;padding:0;margin:0 0 1.25rem;font-size:1.0625rem}
 .recovery-codes li{margin:.25rem 0}
 .site-footer{text-align:center;color:var(--muted);font-size:.875rem;padding:0 1rem 1.5rem}
+[hidden]{display:none !important}
+.passkey-form{margin:1rem 0 0}
+.passkey-form .button{width:100%}
+.divider{display:flex;align-items:center;gap:.75rem;color:var(--muted);font-size:.9375rem;margin:0 0 1rem}
+.divider::before,.divider::after{content:"";flex:1;border-top:1px solid var(--line)}
+.passkey-status{margin:.5rem 0 0;color:var(--danger);font-weight:600}
+.passkey-status:empty{display:none}
 `

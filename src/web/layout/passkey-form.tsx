@@ -18,6 +18,8 @@ export function PasskeyForm(props: {
   hidden?: Readonly<Record<string, string | undefined>>
   /** Offer passkeys in the e-mail field's autofill (conditional mediation) too. */
   autofill?: boolean
+  /** The button's id, for an error summary's link. */
+  buttonId?: string
   /** Say that passkeys need JavaScript, when it is off. */
   noScriptHint?: boolean
   children?: ComponentChildren
@@ -41,7 +43,7 @@ export function PasskeyForm(props: {
       )}
       <input type="hidden" name="credential" value="" />
       {props.children}
-      <button class="button secondary" type="submit" data-passkey-start hidden>
+      <button id={props.buttonId} class="button secondary" type="submit" data-passkey-start hidden>
         {props.label}
       </button>
       {props.noScriptHint && (

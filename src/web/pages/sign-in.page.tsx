@@ -1,10 +1,14 @@
-import { isMultiFactor } from '../../auth/amr.js'
+import { isIP } from 'node:net'
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isMultiFactor } from '../../auth/amr.js'
 import { AppError } from '../../errors/app-error.js'
 import type { BrowserSignIn } from '../../services/auth.service.js'
+import type { MfaMethod } from '../../services/mfa.service.js'
 import { type Principal, requestContextOf } from '../../services/request-context.js'
+import { PASSKEY_SCRIPT } from '../assets/assets.js'
 import { browserSessionCookie, browserSessionCookieOf } from '../browser-cookie.js'
-import { allowFormTargets } from '../csp.js'
+import { allowFormTargets, allowScripts } from '../csp.js'
 import { formBodySchema, pageQuerySchema } from '../form-schema.js'
 import {
   finishInteraction,
@@ -16,6 +20,7 @@ import {
 } from '../interaction.js'
 import { Field, type FieldErrors, HiddenField, PageForm, SubmitButton } from '../layout/form.js'
 import { MessagePage } from '../layout/message-page.js'
+import { PasskeyForm } from '../layout/passkey-form.js'
 import { Shell } from '../layout/shell.js'
 import type { PageContext, PageDeps } from '../page-context.js'
 import { sendPage } from '../render.js'
@@ -25,6 +30,11 @@ const MFA = '/ui/sign-in/mfa'
 const SELECT = '/ui/sign-in/select'
 const ENROL = '/ui/sign-in/enrol'
 const CONTINUE = '/ui/sign-in/continue'
+const PASSKEY = '/ui/sign-in/passkey'
+const PASSKEY_OPTIONS = '/ui/sign-in/passkey/options'
+/** A WebAuthn answer as JSON: a few hundred bytes to a few kilobytes. */
+const CREDENTIAL_MAX = 32_768
+const METHODS_MAX = 64
 export const SIGNED_IN = '/ui/account'
 
 /**
@@ -57,6 +67,22 @@ interface MfaForm {
   code?: string
   interaction?: string
   return_to?: string
+  methods?: string
+}
+
+interface PasskeyFormBody {
+  credential?: string
+  mfa_token?: string
+  interaction?: string
+  return_to?: string
+  methods?: string
+}
+
+/** The second factors an MFA step offers, from the step-up token's answer (or the form that carried it). */
+function methodsOf(raw: string | readonly string[] | undefined): MfaMethod[] {
+  const list = typeof raw === 'string' ? raw.split(',') : (raw ?? [])
+  const methods = list.filter((m): m is MfaMethod => m === 'totp' || m === 'recovery_code' || m === 'passkey')
+  return methods.length > 0 ? methods : ['totp', 'recovery_code']
 }
 
 function SignInPage(props: {
@@ -66,13 +92,20 @@ function SignInPage(props: {
   errors?: FieldErrors
   returnTo?: string
   reauth?: boolean
+  /** Offer "sign in with a passkey" (the page then loads the passkey script). */
+  passkeys?: boolean
 }) {
   const { page, interaction, errors } = props
   const signUp = interaction
     ? `/ui/sign-up?interaction=${encodeURIComponent(interaction.uid)}`
     : '/ui/sign-up'
   return (
-    <Shell page={page} title={page.t('sign_in.title')} hasErrors={Boolean(errors?.length)}>
+    <Shell
+      page={page}
+      title={page.t('sign_in.title')}
+      hasErrors={Boolean(errors?.length)}
+      scripts={props.passkeys ? [PASSKEY_SCRIPT.path] : undefined}
+    >
       {interaction && <p>{page.t('sign_in.for_client', { client: interaction.clientName })}</p>}
       {props.reauth && <p>{page.t('sign_in.reauth')}</p>}
       <PageForm page={page} action={SIGN_IN} errors={errors}>
@@ -81,7 +114,7 @@ function SignInPage(props: {
         <Field
           name="email"
           type="email"
-          autocomplete="username"
+          autocomplete={props.passkeys ? 'username webauthn' : 'username'}
           label={page.t('sign_in.email_label')}
           value={props.email}
           errors={errors}
@@ -95,6 +128,22 @@ function SignInPage(props: {
         />
         <SubmitButton>{page.t('sign_in.submit')}</SubmitButton>
       </PageForm>
+      {props.passkeys && (
+        <PasskeyForm
+          page={page}
+          mode="sign-in"
+          action={PASSKEY}
+          optionsUrl={PASSKEY_OPTIONS}
+          label={page.t('passkey.sign_in')}
+          buttonId="passkey"
+          hidden={{ interaction: interaction?.uid, return_to: props.returnTo }}
+          autofill
+        >
+          <p class="divider" data-passkey-note hidden>
+            {page.t('passkey.or')}
+          </p>
+        </PasskeyForm>
+      )}
       <div class="actions">
         <a href={page.href('/ui/forgot-password')}>{page.t('sign_in.forgot')}</a>
         <a href={page.href(signUp)}>{page.t('sign_in.sign_up')}</a>
@@ -106,28 +155,58 @@ function SignInPage(props: {
 function MfaPage(props: {
   page: PageContext
   mfaToken: string
+  methods: readonly MfaMethod[]
   interaction?: string
   errors?: FieldErrors
   returnTo?: string
 }) {
   const { page, errors } = props
+  const passkey = props.methods.includes('passkey')
+  const code = props.methods.includes('totp')
+  const intro = passkey ? (code ? 'passkey.mfa_intro_both' : 'passkey.mfa_intro_passkey') : 'mfa.intro'
+  const methods = props.methods.join(',')
   return (
-    <Shell page={page} title={page.t('mfa.title')} hasErrors={Boolean(errors?.length)}>
-      <p>{page.t('mfa.intro')}</p>
-      <PageForm page={page} action={MFA} errors={errors}>
-        <HiddenField name="mfa_token" value={props.mfaToken} />
-        {props.interaction && <HiddenField name="interaction" value={props.interaction} />}
-        {props.returnTo && <HiddenField name="return_to" value={props.returnTo} />}
-        <Field
-          name="code"
-          type="text"
-          autocomplete="one-time-code"
-          label={page.t('mfa.code_label')}
-          hint={page.t('mfa.code_hint')}
-          errors={errors}
+    <Shell
+      page={page}
+      title={page.t('mfa.title')}
+      hasErrors={Boolean(errors?.length)}
+      scripts={passkey ? [PASSKEY_SCRIPT.path] : undefined}
+    >
+      <p>{page.t(intro)}</p>
+      {passkey && (
+        <PasskeyForm
+          page={page}
+          mode="second-factor"
+          action={PASSKEY}
+          optionsUrl={PASSKEY_OPTIONS}
+          label={page.t('passkey.use_for_mfa')}
+          buttonId="passkey"
+          hidden={{
+            mfa_token: props.mfaToken,
+            interaction: props.interaction,
+            return_to: props.returnTo,
+            methods,
+          }}
+          noScriptHint={!code}
         />
-        <SubmitButton>{page.t('mfa.submit')}</SubmitButton>
-      </PageForm>
+      )}
+      {code && (
+        <PageForm page={page} action={MFA} errors={errors}>
+          <HiddenField name="mfa_token" value={props.mfaToken} />
+          <HiddenField name="methods" value={methods} />
+          {props.interaction && <HiddenField name="interaction" value={props.interaction} />}
+          {props.returnTo && <HiddenField name="return_to" value={props.returnTo} />}
+          <Field
+            name="code"
+            type="text"
+            autocomplete="one-time-code"
+            label={page.t('mfa.code_label')}
+            hint={page.t('mfa.code_hint')}
+            errors={errors}
+          />
+          <SubmitButton>{page.t('mfa.submit')}</SubmitButton>
+        </PageForm>
+      )}
     </Shell>
   )
 }
@@ -235,6 +314,21 @@ function browserPrincipal(userId: string, sessionId = ''): Principal {
 export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
   const { services, pageOf, engine, cookies, kitsune } = deps
 
+  // Browsers refuse WebAuthn on an IP-address RP ID (Kitsune warns at start): no passkey button then.
+  const passkeysOn = isIP(kitsune.config.webauthn.rpId) === 0
+  /** Whether this page offers passkeys; if so its CSP lets it run the passkey script. */
+  const withPasskeys = (reply: FastifyReply) => {
+    if (passkeysOn) allowScripts(reply)
+    return passkeysOn
+  }
+  /** The second factors an MFA page offers here (passkeys only where they can work). */
+  const offered = (reply: FastifyReply, raw: string | readonly string[] | undefined) => {
+    const methods = methodsOf(raw)
+    const usable = passkeysOn ? methods : methods.filter((method) => method !== 'passkey')
+    if (usable.includes('passkey')) allowScripts(reply)
+    return usable.length > 0 ? usable : methods
+  }
+
   const currentSession = (request: FastifyRequest) =>
     services.browserSessions.resolve(browserSessionCookieOf(request, cookies))
 
@@ -252,7 +346,12 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       return sendPage(
         reply,
         200,
-        <MfaPage page={page} mfaToken={challenge.mfa_token} interaction={interaction.uid} />,
+        <MfaPage
+          page={page}
+          mfaToken={challenge.mfa_token}
+          methods={offered(reply, challenge.methods)}
+          interaction={interaction.uid}
+        />,
       )
     }
     // OIDC_MFA_MISSING=enrol: the person sets up an authenticator app here and then goes on.
@@ -325,7 +424,13 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         return sendPage(
           reply,
           200,
-          <SignInPage page={page} returnTo={returnTo} reauth={reauth} email={session?.user.email} />,
+          <SignInPage
+            passkeys={withPasskeys(reply)}
+            page={page}
+            returnTo={returnTo}
+            reauth={reauth}
+            email={session?.user.email}
+          />,
         )
       }
       if (interaction.prompt === 'consent')
@@ -359,7 +464,12 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       return sendPage(
         reply,
         200,
-        <SignInPage page={page} interaction={interaction} email={hint ?? session?.user.email} />,
+        <SignInPage
+          passkeys={withPasskeys(reply)}
+          page={page}
+          interaction={interaction}
+          email={hint ?? session?.user.email}
+        />,
       )
     },
   )
@@ -396,6 +506,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
           reply,
           status,
           <SignInPage
+            passkeys={withPasskeys(reply)}
             page={page}
             interaction={interaction}
             email={email}
@@ -428,6 +539,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
           <MfaPage
             page={page}
             mfaToken={outcome.mfa_token}
+            methods={offered(reply, outcome.methods)}
             interaction={interaction?.uid}
             returnTo={returnTo}
           />,
@@ -446,7 +558,13 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       schema: {
         hide: true,
         querystring: pageQuerySchema(),
-        body: formBodySchema({ mfa_token: 256, code: 64, interaction: UID_MAX, return_to: 512 }),
+        body: formBodySchema({
+          mfa_token: 256,
+          code: 64,
+          interaction: UID_MAX,
+          return_to: 512,
+          methods: METHODS_MAX,
+        }),
       },
     },
     async (request, reply) => {
@@ -466,6 +584,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
           <MfaPage
             page={page}
             mfaToken={mfaToken}
+            methods={offered(reply, form.methods)}
             interaction={uid}
             returnTo={returnTo}
             errors={[{ field: 'code', message }]}
@@ -484,6 +603,110 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       } catch (error) {
         if (!(error instanceof AppError)) throw error
         if (error.code === 'INVALID_MFA_CODE') return again(401, page.t('mfa.error_invalid'))
+        throw error
+      }
+      if (current && current.user.id !== opened.userId)
+        await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
+      return signedIn(request, reply, page, opened, interaction, { mfa_enabled: true }, returnTo)
+    },
+  )
+
+  // The options of a passkey ceremony (fetched by the passkey script with the form's fields).
+  scope.post<{ Body: PasskeyFormBody }>(
+    '/sign-in/passkey/options',
+    {
+      config: { rateLimit: 'login' },
+      schema: {
+        hide: true,
+        querystring: pageQuerySchema(),
+        body: formBodySchema({ mfa_token: 256, interaction: UID_MAX, return_to: 512, methods: METHODS_MAX }),
+      },
+    },
+    async (request, reply) => {
+      const options = await services.passkeys.authenticationOptions({
+        mfaToken: request.body.mfa_token || undefined,
+      })
+      return reply.header('cache-control', 'no-store').type('application/json').send(options)
+    },
+  )
+
+  // The answer of a passkey ceremony: a passwordless sign-in, or the second factor after a password.
+  scope.post<{ Body: PasskeyFormBody }>(
+    '/sign-in/passkey',
+    {
+      config: { rateLimit: 'login' },
+      schema: {
+        hide: true,
+        querystring: pageQuerySchema(),
+        body: formBodySchema({
+          credential: CREDENTIAL_MAX,
+          mfa_token: 256,
+          interaction: UID_MAX,
+          return_to: 512,
+          methods: METHODS_MAX,
+        }),
+      },
+    },
+    async (request, reply) => {
+      const page = pageOf(request, reply)
+      const form = request.body
+      const uid = form.interaction
+      const interaction = uid ? await pendingInteraction(engine, request, reply, uid) : undefined
+      if (uid && !interaction) return sendPage(reply, 400, <ExpiredInteraction page={page} />)
+      const returnTo = interaction ? undefined : safeReturnTo(form.return_to)
+      const mfaToken = form.mfa_token || undefined
+      const refused = (status: number, message: string) => {
+        const errors = [{ field: 'passkey', message }]
+        if (mfaToken)
+          return sendPage(
+            reply,
+            status,
+            <MfaPage
+              page={page}
+              mfaToken={mfaToken}
+              methods={offered(reply, form.methods)}
+              interaction={uid}
+              returnTo={returnTo}
+              errors={errors}
+            />,
+          )
+        return sendPage(
+          reply,
+          status,
+          <SignInPage
+            passkeys={withPasskeys(reply)}
+            page={page}
+            interaction={interaction}
+            errors={errors}
+            returnTo={returnTo}
+          />,
+        )
+      }
+      let credential: AuthenticationResponseJSON
+      try {
+        credential = JSON.parse(form.credential ?? '') as AuthenticationResponseJSON
+        if (!credential || typeof credential !== 'object' || typeof credential.response !== 'object')
+          throw new TypeError('not a credential')
+      } catch {
+        return refused(400, page.t('passkey.error'))
+      }
+      const current = await currentSession(request)
+      const ctx = requestContextOf(request)
+      let opened: BrowserSignIn
+      try {
+        const assertion = await services.passkeys.authenticate({ credential, mfaToken }, ctx)
+        opened = await services.auth.openBrowserSession(
+          assertion.userId,
+          ctx,
+          mfaToken ? ['pwd', ...assertion.amr] : assertion.amr,
+          'passkey',
+          current ? { sessionId: current.sessionId, userId: current.user.id } : undefined,
+        )
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error
+        if (error.code === 'INVALID_PASSKEY') return refused(401, page.t('passkey.error'))
+        if (error.code === 'EMAIL_NOT_VERIFIED') return refused(403, page.t('sign_in.error_unverified'))
+        if (error.code === 'INVALID_MFA_CODE') return sendPage(reply, 400, <ExpiredInteraction page={page} />)
         throw error
       }
       if (current && current.user.id !== opened.userId)
@@ -512,7 +735,11 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         allowFormTargets(reply, interaction.redirectUris)
         return finishInteraction(engine, request, reply, loginResult({ ...session, userId: session.user.id }))
       }
-      return sendPage(reply, 200, <SignInPage page={page} interaction={interaction} />)
+      return sendPage(
+        reply,
+        200,
+        <SignInPage passkeys={withPasskeys(reply)} page={page} interaction={interaction} />,
+      )
     },
   )
 
