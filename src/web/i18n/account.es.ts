@@ -9,6 +9,7 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
   'account.nav_password': 'Contraseña',
   'account.nav_sessions': 'Sesiones y aplicaciones',
   'account.nav_two_factor': 'Verificación en dos pasos',
+  'account.nav_passkeys': 'Llaves de acceso',
   'account.nav_activity': 'Actividad de seguridad',
   'account.nav_delete': 'Eliminar la cuenta',
   'account.overview_intro': 'Gestiona tus datos, tus inicios de sesión y la seguridad de tu cuenta.',
@@ -30,6 +31,8 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
     'Ver dónde tienes la sesión iniciada y qué aplicaciones permitiste, y cerrarlas.',
   'account.section_two_factor':
     'Configurar una aplicación de autenticación, renovar los códigos de recuperación o desactivarla.',
+  'account.section_passkeys':
+    'Inicia sesión con tu huella, tu cara o el bloqueo de pantalla en lugar de un código.',
   'account.section_activity': 'Revisar los inicios de sesión y los cambios recientes de tu cuenta.',
   'account.section_delete': 'Eliminar tu cuenta y todo su contenido para siempre.',
   'account.sign_out_title': 'Cerrar sesión',
@@ -151,6 +154,53 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
   'account.error_disable_missing': 'Escribe un código de tu aplicación o tu contraseña',
   'account.done_disabled': 'La verificación en dos pasos está desactivada.',
   'account.already_enabled': 'La verificación en dos pasos ya está activada.',
+  'account.two_factor_on_passkeys':
+    'La verificación en dos pasos está activada con tus llaves de acceso: después de tu contraseña, el inicio de sesión te pide una de ellas. También puedes añadir una aplicación de autenticación, para iniciar sesión donde no tengas una llave de acceso.',
+  'account.two_factor_passkeys_link': 'Gestionar tus llaves de acceso',
+  'account.two_factor_passkey_alternative': 'También puedes usar una llave de acceso como segundo paso.',
+  'account.disable_body_passkeys':
+    'El inicio de sesión solo te pedirá la contraseña. Tus llaves de acceso se conservan y te siguen permitiendo iniciar sesión por sí solas; quítalas en la página de llaves de acceso si ya no las quieres. Confirma con tu contraseña.',
+  'account.disable_password_only_label': 'Tu contraseña',
+
+  'account.passkeys_title': 'Llaves de acceso',
+  'account.passkeys_intro':
+    'Una llave de acceso permite que este dispositivo, tu teléfono o una llave de seguridad confirmen que eres tú con tu huella, tu cara, el bloqueo de pantalla o un PIN. Nada secreto sale del dispositivo.',
+  'account.passkeys_mfa_note':
+    'Al añadir una llave de acceso se activa la verificación en dos pasos: después de tu contraseña, el inicio de sesión te pedirá una llave de acceso o un código de una aplicación de autenticación. Una llave de acceso también te permite iniciar sesión por sí sola, sin tu contraseña.',
+  'account.passkeys_caption': 'Tus llaves de acceso',
+  'account.passkeys_none': 'Todavía no tienes ninguna llave de acceso.',
+  'account.passkey_col_name': 'Nombre',
+  'account.passkey_col_added': 'Añadida',
+  'account.passkey_col_last_used': 'Último uso',
+  'account.passkey_col_synced': 'Sincronizada',
+  'account.passkey_col_actions': 'Acciones',
+  'account.passkey_never_used': 'Nunca',
+  'account.passkey_synced': 'Sincronizada entre tus dispositivos',
+  'account.passkey_device_bound': 'Solo en este autenticador',
+  'account.passkey_rename_label': 'Nuevo nombre para {name}',
+  'account.passkey_rename_submit': 'Cambiar nombre',
+  'account.passkey_remove_submit': 'Quitar',
+  'account.passkey_add_title': 'Añadir una llave de acceso',
+  'account.passkey_name_label': 'Nombre (opcional)',
+  'account.passkey_name_hint':
+    'Para distinguir tus llaves de acceso, por ejemplo «Portátil del trabajo». Hasta 64 caracteres.',
+  'account.passkey_add_submit': 'Añadir una llave de acceso',
+  'account.passkeys_unavailable':
+    'No se pueden añadir llaves de acceso en esta dirección: se accede a este servidor por una dirección IP, y los navegadores no las admiten así.',
+  'account.done_passkey_added':
+    'Se ha añadido la llave de acceso. La verificación en dos pasos está activada.',
+  'account.done_passkey_renamed': 'Se ha cambiado el nombre de la llave de acceso.',
+  'account.done_passkey_removed': 'Se ha quitado la llave de acceso.',
+  'account.error_passkey_unreadable':
+    'No se ha podido leer la respuesta de la llave de acceso. Inténtalo de nuevo.',
+  'account.error_passkey_invalid':
+    'No se ha aceptado la llave de acceso: puede que la solicitud haya caducado o sea de otra página. Inténtalo de nuevo.',
+  'account.error_passkey_exists': 'Este autenticador ya tiene una llave de acceso de tu cuenta.',
+  'account.error_passkey_not_allowed': 'Aquí no se admiten llaves de acceso de este modelo de autenticador.',
+  'account.error_passkey_name': 'Escribe un nombre de 1 a 64 caracteres.',
+  'account.error_passkey_not_found': 'Esa llave de acceso ya no existe.',
+  'account.error_passkey_last_factor':
+    'Esta llave de acceso es el único segundo factor de tu cuenta y la verificación en dos pasos está activada. Primero añade otra llave de acceso o una aplicación de autenticación, o desactiva la verificación en dos pasos.',
 
   'account.activity_title': 'Actividad de seguridad reciente',
   'account.activity_intro':

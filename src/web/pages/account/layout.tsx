@@ -9,6 +9,7 @@ export const EMAIL = '/ui/account/email'
 export const PASSWORD = '/ui/account/password'
 export const SESSIONS = '/ui/account/sessions'
 export const TWO_FACTOR = '/ui/account/two-factor'
+export const PASSKEYS = '/ui/account/passkeys'
 export const ACTIVITY = '/ui/account/activity'
 export const DELETE = '/ui/account/delete'
 export const DELETED = '/ui/account/deleted'
@@ -20,6 +21,7 @@ export const SECTIONS: ReadonlyArray<{ path: string; nav: MessageKey; about: Mes
   { path: PASSWORD, nav: 'account.nav_password', about: 'account.section_password' },
   { path: SESSIONS, nav: 'account.nav_sessions', about: 'account.section_sessions' },
   { path: TWO_FACTOR, nav: 'account.nav_two_factor', about: 'account.section_two_factor' },
+  { path: PASSKEYS, nav: 'account.nav_passkeys', about: 'account.section_passkeys' },
   { path: ACTIVITY, nav: 'account.nav_activity', about: 'account.section_activity' },
   { path: DELETE, nav: 'account.nav_delete', about: 'account.section_delete' },
 ]
@@ -36,6 +38,8 @@ export function AccountShell(props: {
   hasErrors?: boolean
   done?: string
   warning?: string
+  /** Kitsune's own scripts this page loads (its CSP must allow them: csp.ts, allowScripts). */
+  scripts?: readonly string[]
   children: ComponentChildren
 }) {
   const { page, title } = props
@@ -50,6 +54,9 @@ export function AccountShell(props: {
         <meta name="robots" content="noindex, nofollow" />
         <title>{documentTitle}</title>
         <link rel="stylesheet" href={page.brand.stylesheet.path} />
+        {props.scripts?.map((src) => (
+          <script key={src} src={src} defer />
+        ))}
       </head>
       <body>
         <a class="skip-link" href="#main">

@@ -7,6 +7,11 @@ import type { PageContext, PageDeps } from '../../page-context.js'
 /** Password, e-mail, two-step and deletion need a sign-in at most this old (session.authTime). */
 export const RECENT_SIGN_IN_MS = 10 * 60_000
 
+/** Whether this sign-in is recent enough for the pages that change how the account signs in. */
+export function isRecent(clock: { now(): Date }, session: BrowserSession): boolean {
+  return clock.now().getTime() - session.authTime.getTime() <= RECENT_SIGN_IN_MS
+}
+
 /** The principal the JSON API would have for this browser's sign-in: the services take it. */
 export function principalOf(session: BrowserSession): Principal {
   return {
@@ -40,7 +45,7 @@ export function sessionGuard(deps: PageDeps) {
       reply.redirect(signInFor(page, path), 303)
       return undefined
     }
-    if (options.recent && kitsune.clock.now().getTime() - session.authTime.getTime() > RECENT_SIGN_IN_MS) {
+    if (options.recent && !isRecent(kitsune.clock, session)) {
       reply.redirect(signInFor(page, path, true), 303)
       return undefined
     }

@@ -6,7 +6,7 @@ import { formBodySchema, pageQuerySchema } from '../../form-schema.js'
 import { Field, type FieldErrors, PageForm, SubmitButton } from '../../layout/form.js'
 import type { PageContext, PageDeps } from '../../page-context.js'
 import { sendPage } from '../../render.js'
-import { AccountShell, Section, TWO_FACTOR } from './layout.js'
+import { AccountShell, PASSKEYS, Section, TWO_FACTOR } from './layout.js'
 import { principalOf, sessionGuard } from './support.js'
 
 const CODE_MAX = 64
@@ -15,15 +15,33 @@ const DONE = { enabled: 'account.done_enabled', disabled: 'account.done_disabled
 
 const cleanCode = (code: string | undefined) => (code ?? '').replace(/\s+/g, '')
 
+/** What the status page shows: two-step on or off, through an authenticator app and/or passkeys. */
+interface Factors {
+  enabled: boolean
+  /** A confirmed authenticator app (TOTP). */
+  app: boolean
+  passkeys: number
+}
+
 function StatusPage(props: {
   page: PageContext
-  enabled: boolean
+  factors: Factors
   done?: string
   regenerateErrors?: FieldErrors
   disableErrors?: FieldErrors
 }) {
-  const { page } = props
+  const { page, factors } = props
   const errors = Boolean(props.regenerateErrors?.length || props.disableErrors?.length)
+  const passkeysLink = (
+    <p>
+      <a href={page.href(PASSKEYS)}>{page.t('account.two_factor_passkeys_link')}</a>
+    </p>
+  )
+  const setUpApp = (
+    <PageForm page={page} action={`${TWO_FACTOR}/setup`}>
+      <SubmitButton>{page.t('account.enrol_start')}</SubmitButton>
+    </PageForm>
+  )
   return (
     <AccountShell
       page={page}
@@ -32,43 +50,59 @@ function StatusPage(props: {
       hasErrors={errors}
       done={props.done}
     >
-      {props.enabled ? (
+      {factors.enabled ? (
         <>
-          <p>{page.t('account.two_factor_on')}</p>
-          <Section id="regenerate" title={page.t('account.regenerate_title')}>
-            <p>{page.t('account.regenerate_body')}</p>
-            <PageForm page={page} action={`${TWO_FACTOR}/recovery-codes`} errors={props.regenerateErrors}>
-              <Field
-                name="regenerate_code"
-                type="text"
-                autocomplete="one-time-code"
-                label={page.t('account.code_label')}
-                hint={page.t('account.code_hint')}
-                errors={props.regenerateErrors}
-              />
-              <button class="button secondary" type="submit">
-                {page.t('account.regenerate_submit')}
-              </button>
-            </PageForm>
-          </Section>
+          {factors.app ? (
+            <>
+              <p>{page.t('account.two_factor_on')}</p>
+              {factors.passkeys > 0 && <p>{page.t('account.two_factor_passkey_alternative')}</p>}
+              {passkeysLink}
+              <Section id="regenerate" title={page.t('account.regenerate_title')}>
+                <p>{page.t('account.regenerate_body')}</p>
+                <PageForm page={page} action={`${TWO_FACTOR}/recovery-codes`} errors={props.regenerateErrors}>
+                  <Field
+                    name="regenerate_code"
+                    type="text"
+                    autocomplete="one-time-code"
+                    label={page.t('account.code_label')}
+                    hint={page.t('account.code_hint')}
+                    errors={props.regenerateErrors}
+                  />
+                  <button class="button secondary" type="submit">
+                    {page.t('account.regenerate_submit')}
+                  </button>
+                </PageForm>
+              </Section>
+            </>
+          ) : (
+            <>
+              <p>{page.t('account.two_factor_on_passkeys')}</p>
+              {passkeysLink}
+              {setUpApp}
+            </>
+          )}
           <Section id="disable" title={page.t('account.disable_title')}>
-            <p>{page.t('account.disable_body')}</p>
+            <p>{page.t(factors.passkeys > 0 ? 'account.disable_body_passkeys' : 'account.disable_body')}</p>
             <PageForm page={page} action={`${TWO_FACTOR}/disable`} errors={props.disableErrors}>
-              <Field
-                name="disable_code"
-                type="text"
-                autocomplete="one-time-code"
-                label={page.t('account.disable_code_label')}
-                hint={page.t('account.code_hint')}
-                required={false}
-                errors={props.disableErrors}
-              />
+              {factors.app && (
+                <Field
+                  name="disable_code"
+                  type="text"
+                  autocomplete="one-time-code"
+                  label={page.t('account.disable_code_label')}
+                  hint={page.t('account.code_hint')}
+                  required={false}
+                  errors={props.disableErrors}
+                />
+              )}
               <Field
                 name="disable_password"
                 type="password"
                 autocomplete="current-password"
-                label={page.t('account.disable_password_label')}
-                required={false}
+                label={page.t(
+                  factors.app ? 'account.disable_password_label' : 'account.disable_password_only_label',
+                )}
+                required={!factors.app}
                 errors={props.disableErrors}
               />
               <button class="button danger" type="submit">
@@ -80,9 +114,9 @@ function StatusPage(props: {
       ) : (
         <>
           <p>{page.t('account.two_factor_off')}</p>
-          <PageForm page={page} action={`${TWO_FACTOR}/setup`}>
-            <SubmitButton>{page.t('account.enrol_start')}</SubmitButton>
-          </PageForm>
+          {setUpApp}
+          <p>{page.t('account.two_factor_passkey_alternative')}</p>
+          {passkeysLink}
         </>
       )}
       <p class="muted">{page.t('account.recent_sign_in_note')}</p>
@@ -155,6 +189,14 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
   const { services, pageOf } = deps
   const signedIn = sessionGuard(deps)
   const recent = { recent: true }
+  /** The account's second factors now: two-step may be on through an app, passkeys, or both. */
+  const factorsOf = async (user: { id: string; mfa_enabled: boolean }): Promise<Factors> => {
+    const [totp, passkeys] = await Promise.all([
+      deps.kitsune.uow.read.mfa.findTotp(user.id),
+      services.passkeys.list(user.id),
+    ])
+    return { enabled: user.mfa_enabled, app: Boolean(totp?.confirmed_at), passkeys: passkeys.length }
+  }
 
   scope.get<{ Querystring: { done?: string } }>(
     '/account/two-factor',
@@ -169,7 +211,7 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
         200,
         <StatusPage
           page={page}
-          enabled={session.user.mfa_enabled}
+          factors={await factorsOf(session.user)}
           done={Object.hasOwn(DONE, done) ? page.t(DONE[done as keyof typeof DONE]) : undefined}
         />,
       )
@@ -183,8 +225,15 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
       const page = pageOf(request, reply)
       const session = await signedIn(request, reply, page, TWO_FACTOR, recent)
       if (!session) return reply
-      if (session.user.mfa_enabled) return reply.redirect(page.href(TWO_FACTOR), 303)
-      const enrolment = await services.mfa.beginEnrolment(principalOf(session))
+      // Two-step may already be on through a passkey: an app can still be added (not a second one).
+      let enrolment: Awaited<ReturnType<typeof services.mfa.beginEnrolment>>
+      try {
+        enrolment = await services.mfa.beginEnrolment(principalOf(session))
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'MFA_ALREADY_ENABLED')
+          return reply.redirect(page.href(TWO_FACTOR), 303)
+        throw error
+      }
       return sendPage(
         reply,
         200,
@@ -203,7 +252,6 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
       const page = pageOf(request, reply)
       const session = await signedIn(request, reply, page, TWO_FACTOR, recent)
       if (!session) return reply
-      if (session.user.mfa_enabled) return reply.redirect(page.href(TWO_FACTOR), 303)
       const principal = principalOf(session)
       const code = cleanCode(request.body.code)
       let codes: string[]
@@ -212,6 +260,8 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
         codes = (await services.mfa.confirmEnrolment(principal, code, requestContextOf(request)))
           .recovery_codes
       } catch (error) {
+        if (error instanceof AppError && error.code === 'MFA_ALREADY_ENABLED')
+          return reply.redirect(page.href(TWO_FACTOR), 303)
         if (!(error instanceof AppError) || !['INVALID_MFA_CODE', 'MFA_NOT_ENABLED'].includes(error.code))
           throw error
         // A fresh secret each time: the page never echoes one back from a form.
@@ -281,7 +331,11 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
         return sendPage(
           reply,
           422,
-          <StatusPage page={page} enabled regenerateErrors={[{ field: 'regenerate_code', message }]} />,
+          <StatusPage
+            page={page}
+            factors={await factorsOf(session.user)}
+            regenerateErrors={[{ field: 'regenerate_code', message }]}
+          />,
         )
       }
       return sendPage(
@@ -314,9 +368,17 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
       if (!session.user.mfa_enabled) return reply.redirect(page.href(TWO_FACTOR), 303)
       const code = cleanCode(request.body.disable_code)
       const password = request.body.disable_password ?? ''
+      const factors = await factorsOf(session.user)
       const again = (status: number, field: string, message: string) =>
-        sendPage(reply, status, <StatusPage page={page} enabled disableErrors={[{ field, message }]} />)
-      if (!code && !password) return again(422, 'disable_code', page.t('account.error_disable_missing'))
+        sendPage(
+          reply,
+          status,
+          <StatusPage page={page} factors={factors} disableErrors={[{ field, message }]} />,
+        )
+      if (!code && !password)
+        return factors.app
+          ? again(422, 'disable_code', page.t('account.error_disable_missing'))
+          : again(422, 'disable_password', page.t('account.error_current_missing'))
       try {
         await services.mfa.disable(
           principalOf(session),

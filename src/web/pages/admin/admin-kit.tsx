@@ -45,6 +45,7 @@ export const DONE = [
   'role_deleted',
   'client_updated',
   'client_deleted',
+  'passkey_removed',
 ] as const
 export type DoneKey = (typeof DONE)[number]
 
@@ -57,6 +58,7 @@ const FAILED: Readonly<Record<string, string>> = {
   VALIDATION_FAILED: 'invalid',
   EMAIL_TAKEN: 'email_taken',
   ROLE_EXISTS: 'role_exists',
+  LAST_SECOND_FACTOR: 'last_second_factor',
 }
 const FAILED_KEYS = new Set(Object.values(FAILED))
 

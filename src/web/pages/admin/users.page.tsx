@@ -356,9 +356,10 @@ export function userPages(scope: FastifyInstance, deps: PageDeps, access: AdminA
       const user = await userOf(request.params.id)
       if (!user) return notFound(reply)
       const self = userPath(user.id)
-      const [roles, sessions] = await Promise.all([
+      const [roles, sessions, passkeys] = await Promise.all([
         rbac.list(),
         services.sessions.list({ userId: user.id, sessionId: '', roles: [], tokenExpiresAt: 0 }),
+        services.passkeys.list(user.id),
       ])
       const addable = roles.map((r) => r.name).filter((name) => !user.roles.includes(name))
       const canWrite = admin.can('users:write')
@@ -509,6 +510,46 @@ export function userPages(scope: FastifyInstance, deps: PageDeps, access: AdminA
                 />
               </p>
             )}
+          </section>
+
+          <section aria-labelledby="passkeys-title">
+            <h2 id="passkeys-title">{page.t('admin.users.passkeys')}</h2>
+            <Table
+              caption={page.t('admin.users.passkeys_caption', { email: user.email })}
+              headers={[
+                page.t('admin.users.col_passkey_name'),
+                page.t('admin.users.col_passkey_added'),
+                page.t('admin.users.col_last_used'),
+                page.t('admin.users.col_passkey_synced'),
+                ...(canWrite ? [page.t('admin.users.col_passkey_actions')] : []),
+              ]}
+              rows={passkeys.length}
+              empty={page.t('admin.users.no_passkeys')}
+            >
+              {passkeys.map((passkey) => (
+                <tr key={passkey.id}>
+                  <td class="wrap">{passkey.name}</td>
+                  <td>{when(passkey.created_at)}</td>
+                  <td>{when(passkey.last_used_at)}</td>
+                  <td>{yesNo(page, passkey.backup_eligible)}</td>
+                  {canWrite && (
+                    <td>
+                      <PageForm page={page} action={`${self}/passkeys/remove`}>
+                        <input type="hidden" name="passkey" value={passkey.id} />
+                        <button
+                          class="button secondary"
+                          type="submit"
+                          aria-label={page.t('admin.users.remove_passkey_named', { name: passkey.name })}
+                        >
+                          {page.t('admin.users.remove_passkey')}
+                        </button>
+                      </PageForm>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </Table>
+            {canWrite && passkeys.length > 0 && <p class="muted">{page.t('admin.users.passkeys_note')}</p>}
           </section>
 
           {(canWrite || admin.can('users:delete')) && (
@@ -703,6 +744,15 @@ export function userPages(scope: FastifyInstance, deps: PageDeps, access: AdminA
     act(reply, admin, userPath(user.id), 'mfa_reset', () =>
       userAdmin.resetMfa(admin.principal, user.id, admin.ctx),
     ),
+  )
+
+  // A lost or suspect authenticator; the service applies the rank rule and keeps a last second factor.
+  action('passkeys/remove', { passkey: 64 }, 'users:write', (admin, user, body, reply) =>
+    act(reply, admin, userPath(user.id), 'passkey_removed', async () => {
+      const passkeyId = body.passkey ?? ''
+      if (!UUID.test(passkeyId)) throw new AppError('NOT_FOUND')
+      await userAdmin.removePasskey(admin.principal, user.id, passkeyId, admin.ctx)
+    }),
   )
 
   action('sessions', {}, 'sessions:revoke', (admin, user, _body, reply) =>
