@@ -37,6 +37,8 @@ export const ACCOUNT_CSS = `main.account-main{align-items:flex-start}
 .account-table{width:100%;border-collapse:collapse;font-size:.9375rem}
 .account-table caption{text-align:left;font-weight:700;padding:0 0 .5rem;font-size:1rem}
 .account-table th,.account-table td{text-align:left;vertical-align:top;padding:.625rem .5rem;border-bottom:1px solid var(--line)}
+.passkey-actions form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0 0 .5rem}
+.passkey-actions input[type=text]{max-width:14rem}
 .account-table thead th{color:var(--muted);font-weight:600;border-bottom:2px solid var(--line);white-space:nowrap}
 .account-table tbody th{font-weight:600;color:var(--ink)}
 .account-table tr.current{background:var(--accent-soft)}

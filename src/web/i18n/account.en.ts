@@ -151,7 +151,7 @@ export const accountEn = {
   'account.two_factor_passkeys_link': 'Manage your passkeys',
   'account.two_factor_passkey_alternative': 'You can also use a passkey as your second step.',
   'account.disable_body_passkeys':
-    'Signing in will ask for your password only. Your passkeys stay and still sign you in on their own; remove them on the passkeys page if you no longer want them. Confirm with your password.',
+    'Signing in will ask for your password only. Your passkeys stay and still sign you in on their own; remove them on the passkeys page if you no longer want them.',
   'account.disable_password_only_label': 'Your password',
 
   'account.passkeys_title': 'Passkeys',

@@ -159,7 +159,7 @@ export const accountEs: Readonly<Record<keyof typeof accountEn, string>> = {
   'account.two_factor_passkeys_link': 'Gestionar tus llaves de acceso',
   'account.two_factor_passkey_alternative': 'También puedes usar una llave de acceso como segundo paso.',
   'account.disable_body_passkeys':
-    'El inicio de sesión solo te pedirá la contraseña. Tus llaves de acceso se conservan y te siguen permitiendo iniciar sesión por sí solas; quítalas en la página de llaves de acceso si ya no las quieres. Confirma con tu contraseña.',
+    'El inicio de sesión solo te pedirá la contraseña. Tus llaves de acceso se conservan y te siguen permitiendo iniciar sesión por sí solas; quítalas en la página de llaves de acceso si ya no las quieres.',
   'account.disable_password_only_label': 'Tu contraseña',
 
   'account.passkeys_title': 'Llaves de acceso',

@@ -85,19 +85,23 @@ function PasskeysPage(
                 const error = props.renameError?.id === passkey.id ? props.renameError.message : undefined
                 return (
                   <tr key={passkey.id}>
-                    <th scope="row">{passkey.name}</th>
-                    <td>{formatWhen(page, passkey.created_at)}</td>
-                    <td>
+                    <th scope="row" data-label={page.t('account.passkey_col_name')}>
+                      {passkey.name}
+                    </th>
+                    <td data-label={page.t('account.passkey_col_added')}>
+                      {formatWhen(page, passkey.created_at)}
+                    </td>
+                    <td data-label={page.t('account.passkey_col_last_used')}>
                       {passkey.last_used_at
                         ? formatWhen(page, passkey.last_used_at)
                         : page.t('account.passkey_never_used')}
                     </td>
-                    <td>
+                    <td data-label={page.t('account.passkey_col_synced')}>
                       {page.t(
                         passkey.backup_eligible ? 'account.passkey_synced' : 'account.passkey_device_bound',
                       )}
                     </td>
-                    <td>
+                    <td data-label={page.t('account.passkey_col_actions')} class="passkey-actions">
                       <form
                         method="post"
                         action={page.href(`${PASSKEYS}/${passkey.id}/rename`)}
