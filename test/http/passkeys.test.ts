@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/lib/clock.js'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
-import { bearer, login, registerAndLogin, type TestUser } from '../helpers/factories.js'
+import { bearer, login, registerAndLogin, registerUser, type TestUser } from '../helpers/factories.js'
 import { loginMfa, passwordLogin, startMfaLogin, totpAt } from '../helpers/mfa.js'
 import {
   audits,
@@ -12,6 +12,7 @@ import {
   createFixtureUser,
   fixtures,
   insertRecordedPasskey,
+  insertSyntheticPasskey,
   mfaEnabled,
   passkeyRows,
   passwordlessOptions,
@@ -510,6 +511,45 @@ describe.each(testTargets())('passkeys (recorded WebAuthn ceremonies) on $name',
         ).statusCode,
       ).toBe(200)
       expectProblem(await verifyAssertion(t, ceremony.response, tokenB), 401, 'INVALID_PASSKEY')
+    })
+
+    it('refuses another account’s passkey answered to this account’s step-up', async () => {
+      // The recorded no-UV credential is the fixture user's; the step-up belongs to someone else.
+      const fixturePasskey = await insertRecordedPasskey(
+        t,
+        user.id,
+        fixtures.noUserVerification.registration,
+        LOCAL,
+      )
+      const other = await registerUser(t)
+      await insertSyntheticPasskey(t, other.id)
+      await db().updateTable('users').set({ mfa_enabled: true }).where('id', '=', other.id).execute()
+      const mfaToken = await startMfaLogin(t, other)
+      const response = await replay(fixtures.noUserVerification.authentication, mfaToken)
+      expectProblem(response, 401, 'INVALID_PASSKEY')
+      const failures = (await loginFailures('other_account')).filter(
+        (e) => e.metadata.passkey_id === fixturePasskey,
+      )
+      expect(failures).toHaveLength(1)
+      expect(failures[0]?.actor_id).toBe(other.id)
+      expect(await sessionCount(t, other.id)).toBe(0)
+      expect(await sessionCount(t, user.id)).toBe(0)
+    })
+
+    it('refuses a deactivated account’s passkey', async () => {
+      await insertRecordedPasskey(t, user.id, fixtures.registration, LOCAL)
+      await db().updateTable('users').set({ is_active: false }).where('id', '=', user.id).execute()
+      try {
+        expectProblem(
+          await replay(fixtures.authentications[0] as { challenge: string; response: unknown }),
+          401,
+          'INVALID_PASSKEY',
+        )
+        expect(await loginFailures('inactive')).not.toHaveLength(0)
+        expect(await sessionCount(t, user.id)).toBe(0)
+      } finally {
+        await db().updateTable('users').set({ is_active: true }).where('id', '=', user.id).execute()
+      }
     })
 
     it('an account with TOTP and a passkey offers both', async () => {
