@@ -187,7 +187,13 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
   const brandColor = get('BRAND_COLOR') ?? '#b43c0a'
   if (!/^#[0-9a-fA-F]{6}$/.test(brandColor)) problems.push('BRAND_COLOR must be a colour like #b43c0a')
   const brandLogo = url('BRAND_LOGO_URL', undefined, ['https:', 'http:'], 'an https:// URL of an image')
-  const webauthn = parseWebAuthn(get('WEBAUTHN_RP_ID'), get('WEBAUTHN_ORIGINS'), get('WEBAUTHN_ALLOWED_AAGUIDS'), publicUrl, problems)
+  const webauthn = parseWebAuthn(
+    get('WEBAUTHN_RP_ID'),
+    get('WEBAUTHN_ORIGINS'),
+    get('WEBAUTHN_ALLOWED_AAGUIDS'),
+    publicUrl,
+    problems,
+  )
 
   const config: Config = {
     nodeEnv,
@@ -320,7 +326,9 @@ function parseWebAuthn(
     }
     const host = new URL(origin).hostname
     if (host !== rpId && !host.endsWith(`.${rpId}`))
-      problems.push(`WEBAUTHN_ORIGINS entry ${origin} is not on the passkey RP ID ${rpId} (WEBAUTHN_RP_ID) or a name under it`)
+      problems.push(
+        `WEBAUTHN_ORIGINS entry ${origin} is not on the passkey RP ID ${rpId} (WEBAUTHN_RP_ID) or a name under it`,
+      )
   }
   const allowedAaguids = (rawAaguids ?? '')
     .split(',')
@@ -328,7 +336,9 @@ function parseWebAuthn(
     .filter(Boolean)
   for (const aaguid of allowedAaguids) {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(aaguid))
-      problems.push(`WEBAUTHN_ALLOWED_AAGUIDS entry ${aaguid} must be an AAGUID like 08987058-cadc-4b81-b6e1-30de50dcbe96`)
+      problems.push(
+        `WEBAUTHN_ALLOWED_AAGUIDS entry ${aaguid} must be an AAGUID like 08987058-cadc-4b81-b6e1-30de50dcbe96`,
+      )
   }
   return { rpId, origins, allowedAaguids }
 }

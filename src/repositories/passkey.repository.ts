@@ -17,7 +17,11 @@ export function createPasskeyRepository(db: Executor) {
     },
 
     async findByCredentialId(credentialId: string): Promise<PasskeyRecord | undefined> {
-      return db.selectFrom('passkeys').selectAll().where('credential_id', '=', credentialId).executeTakeFirst()
+      return db
+        .selectFrom('passkeys')
+        .selectAll()
+        .where('credential_id', '=', credentialId)
+        .executeTakeFirst()
     },
 
     async findForUser(userId: string, id: string): Promise<PasskeyRecord | undefined> {

@@ -135,14 +135,17 @@ export function createPasskeyService(deps: {
   }
 
   /** Takes the ceremony a response answers (once: a replay finds nothing), or throws. */
-  const takeCeremony = async (clientDataJSON: unknown): Promise<{ challenge: string; ceremony: Ceremony }> => {
+  const takeCeremony = async (
+    clientDataJSON: unknown,
+  ): Promise<{ challenge: string; ceremony: Ceremony }> => {
     let challenge: string
     try {
       challenge = decodeClientDataJSON(String(clientDataJSON)).challenge
     } catch {
       throw new AppError('INVALID_PASSKEY', { detail: 'the authenticator response could not be read' })
     }
-    const stored = typeof challenge === 'string' && challenge.length <= 128 ? await store.take(key(challenge)) : undefined
+    const stored =
+      typeof challenge === 'string' && challenge.length <= 128 ? await store.take(key(challenge)) : undefined
     const ceremony = stored ? (JSON.parse(stored) as Ceremony) : undefined
     if (!ceremony || ceremony.expiresAt <= clock.now().getTime())
       throw new AppError('INVALID_PASSKEY', {
@@ -172,7 +175,10 @@ export function createPasskeyService(deps: {
   /** The account's factors, for the rule that an account requiring a second factor keeps one. */
   const isLastFactor = async (repos: Repositories, user: UserRecord) => {
     if (!user.mfa_enabled) return false
-    const [totp, count] = await Promise.all([repos.mfa.findTotp(user.id), repos.passkeys.countByUser(user.id)])
+    const [totp, count] = await Promise.all([
+      repos.mfa.findTotp(user.id),
+      repos.passkeys.countByUser(user.id),
+    ])
     return !totp?.confirmed_at && count <= 1
   }
 
@@ -315,7 +321,9 @@ export function createPasskeyService(deps: {
      * with any passkey of this site (discoverable credentials; the person must be verified). With
      * one: the second factor of the account that token belongs to, naming its passkeys.
      */
-    async authenticationOptions(input: { mfaToken?: string } = {}): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    async authenticationOptions(
+      input: { mfaToken?: string } = {},
+    ): Promise<PublicKeyCredentialRequestOptionsJSON> {
       const challenge = newChallenge()
       if (input.mfaToken === undefined) {
         const options = await generateAuthenticationOptions({
@@ -330,7 +338,9 @@ export function createPasskeyService(deps: {
       }
       const userId = await mfa.challengeOwner(input.mfaToken)
       if (!userId)
-        throw new AppError('INVALID_MFA_CODE', { detail: 'the MFA token is invalid or expired; log in again' })
+        throw new AppError('INVALID_MFA_CODE', {
+          detail: 'the MFA token is invalid or expired; log in again',
+        })
       const passkeys = await uow.read.passkeys.listByUser(userId)
       if (passkeys.length === 0)
         throw new AppError('INVALID_PASSKEY', { detail: 'this account has no passkey; use another factor' })
@@ -450,7 +460,9 @@ export function createPasskeyService(deps: {
           detail: 'confirm your e-mail address with the link we sent, then sign in',
         })
       if (ceremony.purpose === 'second_factor' && !(await mfa.consumeChallenge(input.mfaToken ?? '', userId)))
-        throw new AppError('INVALID_MFA_CODE', { detail: 'the MFA token is invalid or expired; log in again' })
+        throw new AppError('INVALID_MFA_CODE', {
+          detail: 'the MFA token is invalid or expired; log in again',
+        })
       await uow.run(async (repos, tx) => {
         const recorded = await repos.passkeys.recordUse(passkey.id, passkey.sign_count, {
           signCount: info.newCounter,
@@ -458,7 +470,8 @@ export function createPasskeyService(deps: {
           now: clock.now(),
         })
         // Another sign-in used this counter value at the same moment: only one of them counts.
-        if (!recorded) throw new AppError('INVALID_PASSKEY', { detail: 'this passkey was just used; try again' })
+        if (!recorded)
+          throw new AppError('INVALID_PASSKEY', { detail: 'this passkey was just used; try again' })
         await audit.record(repos, tx, ctx, {
           action: 'passkey.used',
           actorId: userId,
@@ -474,7 +487,12 @@ export function createPasskeyService(deps: {
       }
     },
 
-    async rename(principal: Principal, id: string, rawName: string, ctx: RequestContext): Promise<PasskeyView> {
+    async rename(
+      principal: Principal,
+      id: string,
+      rawName: string,
+      ctx: RequestContext,
+    ): Promise<PasskeyView> {
       const name = passkeyName(rawName)
       return uow.run(async (repos, tx) => {
         const row = await repos.passkeys.rename(principal.userId, id, name)

@@ -1,6 +1,6 @@
-import { isMultiFactor } from '../auth/amr.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { InteractionResults } from 'oidc-provider'
+import { isMultiFactor } from '../auth/amr.js'
 import type { OidcEngineHolder } from '../oidc/oidc.plugin.js'
 import {
   ACR_MFA,

@@ -1,7 +1,7 @@
 import { accountEs } from './account.es.js'
 import { adminEs } from './admin.es.js'
-import { passkeyEs } from './passkey.es.js'
 import type { MessageKey } from './en.js'
+import { passkeyEs } from './passkey.es.js'
 
 /** Spanish (neutral, tuteo). The type makes a missing or unknown key a compile error. */
 export const es: Readonly<Record<MessageKey, string>> = {

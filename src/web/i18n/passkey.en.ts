@@ -3,7 +3,7 @@ export const passkeyEn = {
   'passkey.error': 'That did not work. Try again, or use another way to sign in.',
   'passkey.cancelled': 'The passkey request was cancelled or timed out.',
   'passkey.needs_js': 'Passkeys need JavaScript, which is off in this browser.',
-  'passkey.sign_in': 'Sign in with a passkey',
+  'passkey.sign_in': 'Continue with a passkey',
   'passkey.or': 'or',
   'passkey.use_for_mfa': 'Use a passkey',
   'passkey.mfa_intro_passkey': 'Confirm it is you with one of your passkeys.',

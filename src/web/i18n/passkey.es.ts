@@ -5,7 +5,7 @@ export const passkeyEs: Readonly<Record<keyof typeof passkeyEn, string>> = {
   'passkey.error': 'No ha funcionado. Inténtalo de nuevo o usa otra forma de iniciar sesión.',
   'passkey.cancelled': 'Se ha cancelado la solicitud de la llave de acceso o se ha agotado el tiempo.',
   'passkey.needs_js': 'Las llaves de acceso necesitan JavaScript, que está desactivado en este navegador.',
-  'passkey.sign_in': 'Iniciar sesión con una llave de acceso',
+  'passkey.sign_in': 'Continuar con una llave de acceso',
   'passkey.or': 'o',
   'passkey.use_for_mfa': 'Usar una llave de acceso',
   'passkey.mfa_intro_passkey': 'Confirma que eres tú con una de tus llaves de acceso.',
