@@ -155,6 +155,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       authState,
       mfa,
       clock,
+      metrics: authMetrics,
       config: config.webauthn,
       rpName: config.brand.name,
       requireEmailVerification: config.requireEmailVerification,

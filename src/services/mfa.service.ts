@@ -193,6 +193,16 @@ export function createMfaService(deps: {
       })
     },
 
+    /** The account's second factors: two-step verification may be on through an app, passkeys, or both. */
+    async factors(userId: string): Promise<{ enabled: boolean; app: boolean; passkeys: number }> {
+      const [user, totp, passkeys] = await Promise.all([
+        uow.read.users.getById(userId),
+        uow.read.mfa.findTotp(userId),
+        uow.read.passkeys.countByUser(userId),
+      ])
+      return { enabled: user.mfa_enabled, app: Boolean(totp?.confirmed_at), passkeys }
+    },
+
     /** After the password checked out for an MFA account: a single-use, five-minute step-up token. */
     async challenge(userId: string): Promise<MfaChallenge> {
       const { token, hash } = generateOpaqueToken()

@@ -18,6 +18,7 @@ import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
 import { AppError, validationError } from '../errors/app-error.js'
 import type { Clock } from '../lib/clock.js'
 import { uuidv7 } from '../lib/uuid.js'
+import type { AuthMetrics } from '../observability/metrics.js'
 import type { PasskeyRecord } from '../repositories/passkey.repository.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { UserRecord } from '../repositories/user.repository.js'
@@ -60,7 +61,7 @@ export interface PasskeyAssertion {
 
 type Ceremony =
   | { purpose: 'register'; userId: string; sessionId: string; expiresAt: number }
-  | { purpose: 'passwordless'; expiresAt: number }
+  | { purpose: 'passwordless'; expiresAt: number; binding?: string }
   | { purpose: 'second_factor'; userId: string; mfaHash: string; expiresAt: number }
 
 export function viewOf(row: PasskeyRecord): PasskeyView {
@@ -109,7 +110,8 @@ function refusalOf(error: unknown): { reason: string; detail: string } {
  * Passkeys (WebAuthn) through @simplewebauthn/server: registration and authentication ceremonies,
  * and the credentials they create. A challenge lives in the store for five minutes, is tied to
  * what asked for it (the signed-in session for a registration, the step-up token for a second
- * factor) and is taken from the store before it is checked: it answers once, right or wrong.
+ * factor, the browser and sign-in for a page's passwordless sign-in: `binding`) and is taken from
+ * the store before it is checked: it answers once, right or wrong.
  */
 export function createPasskeyService(deps: {
   uow: UnitOfWork<Repositories>
@@ -119,6 +121,7 @@ export function createPasskeyService(deps: {
   authState: AuthStateService
   mfa: Pick<MfaService, 'challengeOwner' | 'consumeChallenge' | 'notify'>
   clock: Clock
+  metrics: AuthMetrics
   config: WebAuthnConfig
   rpName: string
   requireEmailVerification: boolean
@@ -163,6 +166,7 @@ export function createPasskeyService(deps: {
     reason: string,
     metadata: Record<string, unknown> = {},
   ) => {
+    deps.metrics.login('bad_credentials')
     await audit.recordAlone(ctx, {
       action: 'user.login_failed',
       actorId: userId,
@@ -322,7 +326,7 @@ export function createPasskeyService(deps: {
      * one: the second factor of the account that token belongs to, naming its passkeys.
      */
     async authenticationOptions(
-      input: { mfaToken?: string } = {},
+      input: { mfaToken?: string; binding?: string } = {},
     ): Promise<PublicKeyCredentialRequestOptionsJSON> {
       const challenge = newChallenge()
       if (input.mfaToken === undefined) {
@@ -333,7 +337,11 @@ export function createPasskeyService(deps: {
           allowCredentials: [],
           userVerification: 'required',
         })
-        await remember(options.challenge, { purpose: 'passwordless', expiresAt: expiry() })
+        await remember(options.challenge, {
+          purpose: 'passwordless',
+          expiresAt: expiry(),
+          ...(input.binding === undefined ? {} : { binding: hashOpaqueToken(input.binding) }),
+        })
         return options
       }
       const userId = await mfa.challengeOwner(input.mfaToken)
@@ -369,7 +377,7 @@ export function createPasskeyService(deps: {
      * (user.login_failed, or passkey.counter_regressed) and thrown as INVALID_PASSKEY.
      */
     async authenticate(
-      input: { credential: AuthenticationResponseJSON; mfaToken?: string },
+      input: { credential: AuthenticationResponseJSON; mfaToken?: string; binding?: string },
       ctx: RequestContext,
     ): Promise<PasskeyAssertion> {
       const { credential } = input
@@ -386,7 +394,11 @@ export function createPasskeyService(deps: {
       if (
         ceremony.purpose === 'register' ||
         (ceremony.purpose === 'second_factor') !== secondFactor ||
-        (ceremony.purpose === 'second_factor' && ceremony.mfaHash !== hashOpaqueToken(input.mfaToken ?? ''))
+        (ceremony.purpose === 'second_factor' &&
+          ceremony.mfaHash !== hashOpaqueToken(input.mfaToken ?? '')) ||
+        (ceremony.purpose === 'passwordless' &&
+          (ceremony.binding ?? null) !==
+            (input.binding === undefined ? null : hashOpaqueToken(input.binding)))
       ) {
         await failed(ctx, null, 'challenge_mismatch')
         throw new AppError('INVALID_PASSKEY', { detail: 'this passkey request belongs to another sign-in' })
@@ -480,6 +492,7 @@ export function createPasskeyService(deps: {
           metadata: { user_id: userId, purpose: ceremony.purpose, user_verified: info.userVerified },
         })
       })
+      deps.metrics.login('success')
       return {
         userId,
         passkeyId: passkey.id,

@@ -71,11 +71,20 @@ interface MfaForm {
 }
 
 interface PasskeyFormBody {
+  csrf?: string
   credential?: string
   mfa_token?: string
   interaction?: string
   return_to?: string
   methods?: string
+}
+
+/**
+ * What a page's passwordless challenge is bound to: this browser (its CSRF token, checked against
+ * its cookie before any handler runs) and this sign-in (the interaction, if an application asked).
+ */
+function attemptOf(form: PasskeyFormBody): string {
+  return `${form.csrf ?? ''}:${form.interaction ?? ''}`
 }
 
 /** The second factors an MFA step offers, from the step-up token's answer (or the form that carried it). */
@@ -623,9 +632,10 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       },
     },
     async (request, reply) => {
-      const options = await services.passkeys.authenticationOptions({
-        mfaToken: request.body.mfa_token || undefined,
-      })
+      const mfaToken = request.body.mfa_token || undefined
+      const options = await services.passkeys.authenticationOptions(
+        mfaToken ? { mfaToken } : { binding: attemptOf(request.body) },
+      )
       return reply.header('cache-control', 'no-store').type('application/json').send(options)
     },
   )
@@ -694,7 +704,10 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
       const ctx = requestContextOf(request)
       let opened: BrowserSignIn
       try {
-        const assertion = await services.passkeys.authenticate({ credential, mfaToken }, ctx)
+        const assertion = await services.passkeys.authenticate(
+          mfaToken ? { credential, mfaToken } : { credential, binding: attemptOf(form) },
+          ctx,
+        )
         opened = await services.auth.openBrowserSession(
           assertion.userId,
           ctx,

@@ -190,13 +190,7 @@ export function twoFactorPages(scope: FastifyInstance, deps: PageDeps): void {
   const signedIn = sessionGuard(deps)
   const recent = { recent: true }
   /** The account's second factors now: two-step may be on through an app, passkeys, or both. */
-  const factorsOf = async (user: { id: string; mfa_enabled: boolean }): Promise<Factors> => {
-    const [totp, passkeys] = await Promise.all([
-      deps.kitsune.uow.read.mfa.findTotp(user.id),
-      services.passkeys.list(user.id),
-    ])
-    return { enabled: user.mfa_enabled, app: Boolean(totp?.confirmed_at), passkeys: passkeys.length }
-  }
+  const factorsOf = (user: { id: string }): Promise<Factors> => services.mfa.factors(user.id)
 
   scope.get<{ Querystring: { done?: string } }>(
     '/account/two-factor',
