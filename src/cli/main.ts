@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../lib/quiet-warnings.js'
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config/load-config.js'
 import { sizeThreadPool } from '../config/runtime.js'

@@ -324,7 +324,7 @@ function parseWebAuthn(
       problems.push(`WEBAUTHN_ORIGINS entry ${origin} must be an origin such as https://app.example.com`)
       continue
     }
-    const host = new URL(origin).hostname
+    const host = new URL(origin).hostname.replace(/^\[|\]$/g, '')
     if (host !== rpId && !host.endsWith(`.${rpId}`))
       problems.push(
         `WEBAUTHN_ORIGINS entry ${origin} is not on the passkey RP ID ${rpId} (WEBAUTHN_RP_ID) or a name under it`,

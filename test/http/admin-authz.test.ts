@@ -34,6 +34,8 @@ const ADMIN_ROUTES: AdminRoute[] = [
   },
   { method: 'POST', path: '/api/v1/admin/users/{id}/sessions/revoke', permission: 'sessions:revoke' },
   { method: 'DELETE', path: '/api/v1/admin/users/{id}/mfa', permission: 'users:write' },
+  { method: 'GET', path: '/api/v1/admin/users/{id}/passkeys', permission: 'users:read' },
+  { method: 'DELETE', path: '/api/v1/admin/users/{id}/passkeys/{pid}', permission: 'users:write' },
   { method: 'GET', path: '/api/v1/admin/roles', permission: 'roles:read' },
   { method: 'POST', path: '/api/v1/admin/roles', permission: 'roles:write', payload: {} },
   { method: 'PATCH', path: '/api/v1/admin/roles/{name}', permission: 'roles:write', payload: {} },
@@ -52,7 +54,10 @@ const ADMIN_ROUTES: AdminRoute[] = [
 const label = (route: AdminRoute) => `${route.method} ${route.path}`
 
 function requestFor(route: AdminRoute, headers: Record<string, string> = {}): InjectOptions {
-  const url = route.path.replace('{id}', randomUUID()).replace('{name}', 'no-such-role')
+  const url = route.path
+    .replace('{id}', randomUUID())
+    .replace('{pid}', randomUUID())
+    .replace('{name}', 'no-such-role')
   return {
     method: route.method,
     url,

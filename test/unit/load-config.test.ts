@@ -294,3 +294,57 @@ describe('loadConfig refuses bad values, naming the variable', () => {
     expect(problems.join('\n')).not.toContain(secret)
   })
 })
+
+describe('loadConfig passkeys (WebAuthn)', () => {
+  it('takes the RP ID and the one origin from PUBLIC_URL', () => {
+    const config = loadConfig({ SECRET_KEY, PUBLIC_URL: 'https://auth.example.com/' })
+    expect(config.webauthn).toEqual({
+      rpId: 'auth.example.com',
+      origins: ['https://auth.example.com'],
+      allowedAaguids: [],
+    })
+  })
+
+  it('lets applications on sibling origins use passkeys of a parent RP ID', () => {
+    const config = loadConfig({
+      SECRET_KEY,
+      PUBLIC_URL: 'https://auth.example.com',
+      WEBAUTHN_RP_ID: 'Example.com',
+      WEBAUTHN_ORIGINS: 'https://auth.example.com, https://app.example.com',
+      WEBAUTHN_ALLOWED_AAGUIDS: 'EA9B8D66-4D01-1D21-3CE4-B6B48CB575D4',
+    })
+    expect(config.webauthn).toEqual({
+      rpId: 'example.com',
+      origins: ['https://auth.example.com', 'https://app.example.com'],
+      allowedAaguids: ['ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4'],
+    })
+  })
+
+  it('refuses an origin outside the RP ID, an RP ID with a scheme, and a malformed AAGUID, naming each', () => {
+    const problems = problemsOf({
+      SECRET_KEY,
+      PUBLIC_URL: 'https://auth.example.com',
+      WEBAUTHN_RP_ID: 'https://example.com',
+      WEBAUTHN_ORIGINS: 'https://example.org,not-an-origin',
+      WEBAUTHN_ALLOWED_AAGUIDS: 'yubikey',
+    })
+    expect(problems.some((p) => p.startsWith('WEBAUTHN_RP_ID must be a host name'))).toBe(true)
+    expect(problems.some((p) => p.startsWith('WEBAUTHN_ORIGINS entry https://example.org is not on'))).toBe(
+      true,
+    )
+    expect(problems.some((p) => p.startsWith('WEBAUTHN_ORIGINS entry not-an-origin must be an origin'))).toBe(
+      true,
+    )
+    expect(problems.some((p) => p.startsWith('WEBAUTHN_ALLOWED_AAGUIDS entry yubikey'))).toBe(true)
+    // WEBAUTHN_ORIGINS alone must stay on PUBLIC_URL's host name.
+    expect(
+      problemsOf({
+        SECRET_KEY,
+        PUBLIC_URL: 'https://auth.example.com',
+        WEBAUTHN_ORIGINS: 'https://app.example.com',
+      }),
+    ).toEqual([
+      'WEBAUTHN_ORIGINS entry https://app.example.com is not on the passkey RP ID auth.example.com (WEBAUTHN_RP_ID) or a name under it',
+    ])
+  })
+})
