@@ -7,6 +7,8 @@ import { sizeThreadPool } from './config/runtime.js'
 import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createUnitOfWork } from './db/unit-of-work.js'
+import { createJobQueue } from './jobs/job-queue.js'
+import { createMailOutbox, registerMailJobs } from './jobs/mail-jobs.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { createMailer, type Mailer } from './mail/mailer.js'
 import { createTemplates } from './mail/templates.js'
@@ -19,7 +21,7 @@ import { createAuthStateService } from './services/auth-state.service.js'
 import { createBootstrapService } from './services/bootstrap.service.js'
 import { createBrowserSessionService } from './services/browser-session.service.js'
 import { createEmailChangeService } from './services/email-change.service.js'
-import { createEmailFlowsService } from './services/email-flows.service.js'
+import { createEmailFlowsService, RESET_REQUEST_JOB } from './services/email-flows.service.js'
 import { createHealthService } from './services/health.service.js'
 import { createLoginThrottle } from './services/login-throttle.service.js'
 import { createMfaService } from './services/mfa.service.js'
@@ -27,6 +29,7 @@ import { createOidcClientService } from './services/oidc-client.service.js'
 import { createOidcGrantService } from './services/oidc-grant.service.js'
 import { createPasskeyService } from './services/passkey.service.js'
 import { createRbacService } from './services/rbac.service.js'
+import type { RequestContext } from './services/request-context.js'
 import { createSessionService } from './services/session.service.js'
 import { createSigningKeyService } from './services/signing-key.service.js'
 import { createUserService } from './services/user.service.js'
@@ -43,6 +46,8 @@ export interface KitsuneOptions {
   readonly migrate?: boolean
   readonly hasher?: PasswordHasher
   readonly mailer?: Mailer
+  /** Run queued jobs in this process (default: JOBS_ENABLED); one-shot commands leave them to a server. */
+  readonly runJobs?: boolean
   /** Where passkey challenges come from (tests replay recorded ceremonies); random 32 bytes otherwise. */
   readonly passkeyChallenges?: () => Uint8Array<ArrayBuffer>
 }
@@ -83,8 +88,18 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       store = createMemoryStore({ clock })
     }
 
-    const uow = createUnitOfWork(database.db, createRepositories, (error) =>
-      logger.error({ err: error }, 'after-commit task failed'),
+    const jobs = createJobQueue({
+      db: database.db,
+      clock,
+      logger: logger.child({ component: 'jobs' }),
+      metrics,
+    })
+    metrics?.watchQueue(() => jobs.stats())
+    const uow = createUnitOfWork(
+      database.db,
+      createRepositories,
+      (error) => logger.error({ err: error }, 'after-commit task failed'),
+      jobs,
     )
     // As many hashes at once as libuv has threads; a bounded queue behind them.
     const hasher = options.hasher ?? createPasswordHasher(config.argon2, createHashGate(sizeThreadPool(), 64))
@@ -122,13 +137,14 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       logger: logger.child({ component: 'audit' }),
     })
     const templates = createTemplates(config.publicUrl, config.brand.name)
+    const outbox = createMailOutbox(secretBox)
     const mfa = createMfaService({
       uow,
       secretBox,
       hasher,
       audit,
       authState,
-      mailer,
+      outbox,
       templates,
       store,
       clock,
@@ -140,7 +156,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       hasher,
       authState,
       audit,
-      mailer,
+      outbox,
       templates,
       store,
       clock,
@@ -170,7 +186,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
         hasher,
         authState,
         audit,
-        mailer,
+        outbox,
         templates,
         store,
         clock,
@@ -237,6 +253,13 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
     }, 10 * 60_000)
     purge.unref()
 
+    registerMailJobs(jobs, { secretBox, mailer })
+    jobs.register(RESET_REQUEST_JOB, async (job) => {
+      const { email, ctx } = job.payload as { email: string; ctx: RequestContext }
+      await services.emailFlows.sendResetLink(email, ctx)
+    })
+    if (options.runJobs ?? config.jobsEnabled) jobs.start()
+
     const openStore = store
     return {
       config,
@@ -245,11 +268,21 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       database,
       metrics,
       store: openStore,
-      mailer,
+      // idle(): every e-mail due has been through the queue and handed over (tests, shutdown).
+      mailer: {
+        ...mailer,
+        async idle() {
+          await jobs.idle()
+          await mailer.idle()
+        },
+      } satisfies Mailer,
       uow,
       services,
+      jobs,
       async close() {
         clearInterval(purge)
+        // Drain: the jobs in hand finish; the rest wait in the database for the next instance.
+        await jobs.stop()
         keys.close()
         await mailer.close()
         await openStore.close()

@@ -71,6 +71,10 @@ export interface Config {
   readonly oidc: OidcConfig
   readonly brand: BrandConfig
   readonly webauthn: WebAuthnConfig
+  /** JOBS_ENABLED: this instance runs queued jobs (e-mail, webhook deliveries). */
+  readonly jobsEnabled: boolean
+  /** WEBHOOKS_ALLOW_PRIVATE: webhook targets may be loopback, private or link-local addresses. */
+  readonly webhooksAllowPrivate: boolean
 }
 
 /** Passkeys (WebAuthn): the relying party they are bound to and the pages allowed to use them. */
@@ -162,6 +166,8 @@ export const CONFIG_VARIABLES = [
   'WEBAUTHN_RP_ID',
   'WEBAUTHN_ORIGINS',
   'WEBAUTHN_ALLOWED_AAGUIDS',
+  'JOBS_ENABLED',
+  'WEBHOOKS_ALLOW_PRIVATE',
 ] as const
 
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number]

@@ -248,6 +248,8 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
       color: brandColor.toLowerCase(),
     },
     webauthn,
+    jobsEnabled: bool('JOBS_ENABLED', true),
+    webhooksAllowPrivate: bool('WEBHOOKS_ALLOW_PRIVATE', false),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   if (secretKey === undefined) secretKey = developmentSecretKey(dataDir)

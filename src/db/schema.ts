@@ -188,6 +188,21 @@ export interface PasskeysTable {
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
+export interface JobsTable {
+  id: string
+  kind: string
+  payload: ColumnType<unknown, string, string>
+  state: Generated<'queued' | 'done' | 'dead'>
+  run_at: Timestamp
+  attempts: Generated<number>
+  locked_until: ColumnType<Date | null, Date | null | undefined, Date | null>
+  locked_by: string | null
+  last_error: string | null
+  created_at: Timestamp
+  dead_after: Timestamp
+  finished_at: ColumnType<Date | null, Date | null | undefined, Date | null>
+}
+
 export interface Database {
   users: UsersTable
   roles: RolesTable
@@ -206,6 +221,7 @@ export interface Database {
   oidc_payloads: OidcPayloadsTable
   oidc_consents: OidcConsentsTable
   passkeys: PasskeysTable
+  jobs: JobsTable
 }
 
 export type UserRow = Selectable<UsersTable>

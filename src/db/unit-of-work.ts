@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
+import type { JobSpec } from '../jobs/job-queue.js'
 import type { Database } from './schema.js'
 
 export type Executor = Kysely<Database> | Transaction<Database>
@@ -16,6 +17,17 @@ export interface UnitOfWork<R> {
 
 export interface TransactionContext {
   afterCommit(task: () => void | Promise<void>): void
+  /**
+   * Writes a job in this transaction: it exists (and runs) exactly when the change commits; a
+   * rolled-back change leaves none. See jobs/job-queue.ts.
+   */
+  enqueue(job: JobSpec): Promise<void>
+}
+
+/** Where a unit of work writes its jobs, and whom it tells when they committed. */
+export interface JobSink {
+  insert(executor: Executor, job: JobSpec): Promise<unknown>
+  wake(): void
 }
 
 export type AfterCommitErrorSink = (error: unknown) => void
@@ -24,14 +36,24 @@ export function createUnitOfWork<R>(
   db: Kysely<Database>,
   makeRepos: (executor: Executor) => R,
   onAfterCommitError: AfterCommitErrorSink,
+  jobs?: JobSink,
 ): UnitOfWork<R> {
   return {
     read: makeRepos(db),
     async run(work) {
       const tasks: Array<() => void | Promise<void>> = []
-      const result = await db
-        .transaction()
-        .execute((trx) => work(makeRepos(trx), { afterCommit: (t) => tasks.push(t) }))
+      let enqueued = false
+      const result = await db.transaction().execute((trx) =>
+        work(makeRepos(trx), {
+          afterCommit: (t) => tasks.push(t),
+          async enqueue(job) {
+            if (!jobs) throw new Error('this unit of work has no job queue')
+            await jobs.insert(trx, job)
+            enqueued = true
+          },
+        }),
+      )
+      if (enqueued) jobs?.wake()
       for (const task of tasks) {
         try {
           await task()

@@ -19,6 +19,8 @@ export interface MailerLogger {
 export interface Mailer {
   readonly kind: 'smtp' | 'log'
   send(message: MailMessage): void
+  /** One attempt to hand the message over; rejects when it could not (the job queue retries). */
+  deliver(message: MailMessage): Promise<void>
   /** Runs mail-related work in the background (tracked by idle()); a failure is logged. */
   defer(task: () => Promise<void>): void
   /** Resolves when every queued message was delivered or given up on (tests, shutdown). */
@@ -114,6 +116,7 @@ export function createMailer(options: MailerOptions): Mailer {
 
   return {
     kind: smtpUrl ? 'smtp' : 'log',
+    deliver: (message) => deliverOnce(message),
     send(message) {
       const job = deliver(message).finally(() => pending.delete(job))
       pending.add(job)

@@ -17,6 +17,12 @@ export interface Metrics extends AuthMetrics {
   redisError(): void
   /** Pool gauges read on scrape. */
   watchPool(pool: { totalCount: number; idleCount: number; waitingCount: number }): void
+  /** A job attempt's outcome and duration (jobs/job-queue.ts). */
+  jobAttempt(kind: string, result: 'done' | 'retry' | 'dead', seconds: number): void
+  /** Queue depth and age gauges, read from the database on scrape. */
+  watchQueue(
+    stats: () => Promise<Array<{ kind: string; state: string; count: number; oldestSeconds: number }>>,
+  ): void
 }
 
 export const noMetrics: AuthMetrics = { login() {}, registration() {}, refresh() {}, passwordReset() {} }
@@ -54,7 +60,7 @@ export function createMetrics(): Metrics {
   })
   const logins = new Counter({
     name: 'kitsune_logins_total',
-    help: 'Password logins by result',
+    help: 'Sign-ins (password or passkey) by result',
     labelNames: ['result'],
     registers: [registry],
   })
@@ -94,6 +100,20 @@ export function createMetrics(): Metrics {
   for (const result of ['success', 'bad_credentials', 'mfa_required', 'rate_limited', 'locked'])
     logins.inc({ result }, 0)
 
+  const jobAttempts = new Counter({
+    name: 'kitsune_job_attempts_total',
+    help: 'Job attempts by kind and result (done, retry, dead)',
+    labelNames: ['kind', 'result'],
+    registers: [registry],
+  })
+  const jobDuration = new Histogram({
+    name: 'kitsune_job_duration_seconds',
+    help: 'Job attempt duration by kind',
+    labelNames: ['kind'],
+    buckets: [...SECONDS_BUCKETS, 10, 30],
+    registers: [registry],
+  })
+
   return {
     registry,
     httpRequest(method, route, status, seconds) {
@@ -110,6 +130,39 @@ export function createMetrics(): Metrics {
     passwordReset: () => resets.inc(),
     dbQuery: (seconds, failed) => queries.observe({ outcome: failed ? 'error' : 'ok' }, seconds),
     redisError: () => redisErrors.inc(),
+    jobAttempt(kind, result, seconds) {
+      jobAttempts.inc({ kind, result })
+      jobDuration.observe({ kind }, seconds)
+    },
+    watchQueue(stats) {
+      // One query per scrape feeds both gauges; the second reads what the first fetched.
+      let last: Awaited<ReturnType<typeof stats>> = []
+      new Gauge({
+        name: 'kitsune_jobs',
+        help: 'Jobs in the durable queue by kind and state (queued, done, dead)',
+        labelNames: ['kind', 'state'],
+        registers: [registry],
+        async collect() {
+          try {
+            last = await stats()
+          } catch {
+            last = []
+          }
+          this.reset()
+          for (const row of last) this.set({ kind: row.kind, state: row.state }, row.count)
+        },
+      })
+      new Gauge({
+        name: 'kitsune_job_oldest_queued_seconds',
+        help: 'Age of the oldest due job still queued, by kind',
+        labelNames: ['kind'],
+        registers: [registry],
+        collect() {
+          this.reset()
+          for (const row of last) if (row.state === 'queued') this.set({ kind: row.kind }, row.oldestSeconds)
+        },
+      })
+    },
     watchPool(pool) {
       new Gauge({
         name: 'kitsune_db_pool_connections',

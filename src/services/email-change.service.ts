@@ -3,8 +3,9 @@ import type { PasswordHasher } from '../auth/password-hasher.js'
 import type { EmailTokenPurpose } from '../db/schema.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import { AppError, validationError } from '../errors/app-error.js'
+import type { MailOutbox } from '../jobs/mail-jobs.js'
 import type { Clock } from '../lib/clock.js'
-import type { Mailer, MailMessage } from '../mail/mailer.js'
+import type { MailMessage } from '../mail/mailer.js'
 import { mailLocale, type Templates } from '../mail/templates.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { Store } from '../stores/store.js'
@@ -33,13 +34,13 @@ export function createEmailChangeService(deps: {
   hasher: PasswordHasher
   authState: AuthStateService
   audit: AuditService
-  mailer: Mailer
+  outbox: MailOutbox
   templates: Templates
   store: Store
   clock: Clock
   confirmTtlSeconds: number
 }) {
-  const { uow, hasher, authState, audit, mailer, templates, store, clock } = deps
+  const { uow, hasher, authState, audit, outbox, templates, store, clock } = deps
 
   const issue = async (
     repos: Repositories,
@@ -115,9 +116,7 @@ export function createEmailChangeService(deps: {
           targetId: userId,
           metadata: { new_email: newEmail, confirmation_sent: confirm },
         })
-        tx.afterCommit(() => {
-          for (const mail of mails) mailer.send(mail)
-        })
+        for (const mail of mails) await outbox.send(tx, mail)
       })
     },
 

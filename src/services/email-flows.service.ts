@@ -4,9 +4,9 @@ import { assertAcceptablePassword } from '../auth/password-policy.js'
 import type { EmailTokenPurpose } from '../db/schema.js'
 import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
+import type { MailOutbox } from '../jobs/mail-jobs.js'
 import type { Clock } from '../lib/clock.js'
 import { normalizeEmail } from '../lib/email.js'
-import type { Mailer } from '../mail/mailer.js'
 import { mailLocale, type Templates } from '../mail/templates.js'
 import type { AuthMetrics } from '../observability/metrics.js'
 import type { Repositories } from '../repositories/repositories.js'
@@ -15,6 +15,9 @@ import type { AuditService } from './audit.service.js'
 import { normalizePassword } from './auth.service.js'
 import type { AuthStateService } from './auth-state.service.js'
 import type { Principal, RequestContext } from './request-context.js'
+
+/** The job that answers a forgot-password request (sendResetLink), whatever the address. */
+export const RESET_REQUEST_JOB = 'password_reset.request'
 
 /** At most this many reset or verification mails per address per hour; more are silently dropped. */
 const MAILS_PER_ADDRESS_PER_HOUR = 3
@@ -29,7 +32,7 @@ export function createEmailFlowsService(deps: {
   hasher: PasswordHasher
   authState: AuthStateService
   audit: AuditService
-  mailer: Mailer
+  outbox: MailOutbox
   templates: Templates
   store: Store
   clock: Clock
@@ -37,7 +40,7 @@ export function createEmailFlowsService(deps: {
   emailVerificationTtlSeconds: number
   metrics: AuthMetrics
 }) {
-  const { uow, hasher, authState, audit, mailer, templates, store, clock } = deps
+  const { uow, hasher, authState, audit, outbox, templates, store, clock } = deps
 
   const issue = async (
     repos: Repositories,
@@ -71,25 +74,21 @@ export function createEmailFlowsService(deps: {
     ) {
       const token = await issue(repos, user.id, 'email_verification', deps.emailVerificationTtlSeconds)
       const locale = mailLocale(await repos.users.localeOf(user.id))
-      tx.afterCommit(() =>
-        mailer.send(
-          templates.verifyEmail(
-            user.email,
-            token,
-            Math.round(deps.emailVerificationTtlSeconds / 3600),
-            locale,
-          ),
-        ),
+      await outbox.send(
+        tx,
+        templates.verifyEmail(user.email, token, Math.round(deps.emailVerificationTtlSeconds / 3600), locale),
       )
     },
 
     /**
-     * Answers at once and does the work in the background, so neither the answer nor its timing
-     * tells whether the account exists (OWASP Forgot Password cheat sheet).
+     * Writes the request to the job queue and answers: the same work whether or not the account
+     * exists, so neither the answer nor its timing tells (OWASP Forgot Password cheat sheet). The
+     * job (sendResetLink) looks the address up; once this has answered, a crash loses nothing.
      */
     async forgotPassword(rawEmail: string, ctx: RequestContext): Promise<void> {
       const email = normalizeEmail(rawEmail)
-      if (email) mailer.defer(() => this.sendResetLink(email, ctx))
+      if (!email) return
+      await uow.run((_repos, tx) => tx.enqueue({ kind: RESET_REQUEST_JOB, payload: { email, ctx } }))
     },
 
     async sendResetLink(email: string, ctx: RequestContext): Promise<void> {
@@ -104,14 +103,13 @@ export function createEmailFlowsService(deps: {
           targetType: 'user',
           targetId: user.id,
         })
-        tx.afterCommit(() =>
-          mailer.send(
-            templates.passwordReset(
-              email,
-              token,
-              Math.round(deps.passwordResetTtlSeconds / 60),
-              mailLocale(user.locale),
-            ),
+        await outbox.send(
+          tx,
+          templates.passwordReset(
+            email,
+            token,
+            Math.round(deps.passwordResetTtlSeconds / 60),
+            mailLocale(user.locale),
           ),
         )
       })
@@ -140,7 +138,7 @@ export function createEmailFlowsService(deps: {
           metadata: { sessions_ended: ended },
         })
         const locale = mailLocale(await repos.users.localeOf(user.id))
-        tx.afterCommit(() => mailer.send(templates.passwordChanged(user.email, locale)))
+        await outbox.send(tx, templates.passwordChanged(user.email, locale))
       })
       deps.metrics.passwordReset()
     },

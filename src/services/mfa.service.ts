@@ -10,8 +10,8 @@ import {
 } from '../auth/totp.js'
 import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
 import { AppError } from '../errors/app-error.js'
+import type { MailOutbox } from '../jobs/mail-jobs.js'
 import type { Clock } from '../lib/clock.js'
-import type { Mailer } from '../mail/mailer.js'
 import { mailLocale, type SecurityNoticeKind, type Templates } from '../mail/templates.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { Store } from '../stores/store.js'
@@ -46,30 +46,30 @@ export function createMfaService(deps: {
   hasher: PasswordHasher
   audit: AuditService
   authState: AuthStateService
-  mailer: Mailer
+  outbox: MailOutbox
   templates: Templates
   store: Store
   clock: Clock
   issuer: string
 }) {
-  const { uow, secretBox, hasher, audit, authState, mailer, templates, store, clock, issuer } = deps
+  const { uow, secretBox, hasher, audit, authState, outbox, templates, store, clock, issuer } = deps
   const context = (userId: string) => `totp:${userId}`
   const challengeKey = (hash: string) => `mfa:${hash}`
   const attemptsKey = (hash: string) => `mfa:n:${hash}`
   const accountFailuresKey = (userId: string) => `mfa:fail:${userId}`
   const accountLockKey = (userId: string) => `mfa:lock:${userId}`
 
-  const notify = (
+  /** A security notice to the account's address, written to the queue in this transaction. */
+  const notify = async (
+    repos: Repositories,
     tx: TransactionContext,
     user: { id: string; email: string },
     kind: SecurityNoticeKind,
     vars?: Record<string, string>,
-  ) =>
-    tx.afterCommit(async () =>
-      mailer.send(
-        templates.securityNotice(user.email, kind, mailLocale(await uow.read.users.localeOf(user.id)), vars),
-      ),
-    )
+  ) => {
+    const locale = mailLocale(await repos.users.localeOf(user.id))
+    await outbox.send(tx, templates.securityNotice(user.email, kind, locale, vars))
+  }
 
   /** Checks a current TOTP code of a confirmed factor and burns its time step. */
   const useTotp = async (repos: Repositories, userId: string, code: string): Promise<boolean> => {
@@ -125,7 +125,7 @@ export function createMfaService(deps: {
           targetType: 'user',
           targetId: user.id,
         })
-        notify(tx, user, 'mfa_enabled')
+        await notify(repos, tx, user, 'mfa_enabled')
         return { recovery_codes: codes }
       })
     },
@@ -172,7 +172,7 @@ export function createMfaService(deps: {
         targetId: user.id,
         metadata: actorId === user.id ? {} : { by_admin: true },
       })
-      notify(tx, user, 'mfa_disabled')
+      await notify(repos, tx, user, 'mfa_disabled')
     },
 
     async regenerateRecoveryCodes(
@@ -268,7 +268,7 @@ export function createMfaService(deps: {
           targetType: 'user',
           targetId: userId,
         })
-        notify(tx, user, 'recovery_code_used')
+        await notify(repos, tx, user, 'recovery_code_used')
         return true
       })
       if (!ok) {

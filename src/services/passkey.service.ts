@@ -304,7 +304,7 @@ export function createPasskeyService(deps: {
             attestation: info.fmt,
           },
         })
-        mfa.notify(tx, user, 'passkey_added', { name: row.name })
+        await mfa.notify(repos, tx, user, 'passkey_added', { name: row.name })
         if (!user.mfa_enabled) {
           await repos.mfa.setEnabled(user.id, true, now)
           await authState.invalidate(tx, { userIds: [user.id] })
@@ -560,7 +560,7 @@ export function createPasskeyService(deps: {
         targetId: id,
         metadata: { user_id: user.id, name: row.name, ...(actorId === user.id ? {} : { by_admin: true }) },
       })
-      mfa.notify(tx, user, 'passkey_removed', { name: row.name })
+      await mfa.notify(repos, tx, user, 'passkey_removed', { name: row.name })
     },
   }
 }

@@ -104,7 +104,7 @@ describe.skipIf(chromiumBinary.skip)(`account console tasks in Chromium${chromiu
     ).length
 
   const lastMailTo = async (to: string, pathPart: string): Promise<URL> => {
-    await mailer.idle()
+    await t.kitsune.mailer.idle()
     const mail = mailer.messages.filter((m: MailMessage) => m.to === to && m.text.includes(pathPart)).at(-1)
     if (!mail) throw new Error(`no mail to ${to} with a link to ${pathPart}`)
     const link = mail.text.match(/https?:\/\/\S+/g)?.find((u) => u.includes(pathPart)) ?? ''

@@ -214,7 +214,7 @@ describe.skipIf(chromiumBinary.skip)(`admin console tasks in Chromium${chromiumB
       const before = mailer.messages.length
       await page.getByRole('button', { name: en['admin.users.resend'] }).click()
       await done(page, 'admin.done.verification_sent')
-      await mailer.idle()
+      await t.kitsune.mailer.idle()
       const sent = mailer.messages.slice(before).filter((m) => m.to === 'marie@example.com')
       expect(sent.map((m) => m.subject)).toContain('Confirm your e-mail address')
       expect(sent.at(-1)?.text).toContain(`${origin}/`)
@@ -321,7 +321,7 @@ describe.skipIf(chromiumBinary.skip)(`admin console tasks in Chromium${chromiumB
       expect(await page.getByRole('link', { name: en['admin.users.reset_mfa'] }).count()).toBe(0)
     })
     expect((await userRow(user.id))?.mfa_enabled).toBe(false)
-    await mailer.idle()
+    await t.kitsune.mailer.idle()
     expect(mailer.messages.filter((m) => m.to === user.email).map((m) => m.subject)).toContain(
       'Two-factor authentication is off',
     )

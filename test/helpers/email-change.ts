@@ -33,8 +33,11 @@ export function emailChangeSuite(target: TestTarget) {
   })
   afterAll(async () => app?.close())
 
-  const mailsTo = (to: string, subject: string) =>
-    mailer.messages.filter((m) => m.to === to && m.subject === subject)
+  /** The messages sent so far to `to` with `subject`, once every e-mail due has been through the queue. */
+  const mailsTo = async (to: string, subject: string) => {
+    await t().kitsune.mailer.idle()
+    return mailer.messages.filter((m) => m.to === to && m.subject === subject)
+  }
   const linkOf = (mail: MailMessage) => new URL(mail.text.match(/https?:\/\/\S+/)?.[0] ?? '')
   const confirm = (token: string) =>
     t().inject({ method: 'POST', url: `${AUTH}/email/change/confirm`, payload: { token } })
@@ -55,8 +58,8 @@ export function emailChangeSuite(target: TestTarget) {
     undo: (token: string) =>
       t().inject({ method: 'POST', url: `${AUTH}/email/change/undo`, payload: { token } }),
     mailsTo,
-    lastMail: (to: string, subject: string): MailMessage => {
-      const mail = mailsTo(to, subject).at(-1)
+    lastMail: async (to: string, subject: string): Promise<MailMessage> => {
+      const mail = (await mailsTo(to, subject)).at(-1)
       if (!mail) throw new Error(`no "${subject}" mail to ${to}`)
       return mail
     },

@@ -207,6 +207,9 @@ export function memoryMailer(): Mailer & { readonly messages: MailMessage[] } {
     send(message) {
       messages.push(message)
     },
+    async deliver(message) {
+      messages.push(message)
+    },
     defer(task) {
       const run = task()
         .catch(() => {})

@@ -68,6 +68,9 @@ export function collectingMailer(): Mailer & { sent: MailMessage[] } {
     send: (message) => {
       sent.push(message)
     },
+    deliver: async (message) => {
+      sent.push(message)
+    },
     defer: (task) => {
       void task()
     },

@@ -52,7 +52,7 @@ describe.each(testTargets())('administrators changing an e-mail address on $name
 
     it('kills the verification link sent to the old address', async () => {
       const user = await registerUser(s.t())
-      const verifyToken = tokenOf(lastMail(user.email, 'Confirm your e-mail address'))
+      const verifyToken = tokenOf(await lastMail(user.email, 'Confirm your e-mail address'))
       await patch(user.id, { email: uniqueEmail('kill') })
       expectInvalidLink(
         await s.t().inject({ method: 'POST', url: `${AUTH}/email/verify`, payload: { token: verifyToken } }),

@@ -18,8 +18,8 @@ describe.each(testTargets())('change-of-address pages on $name', (target) => {
       const user = await registerUser(s.t())
       const newEmail = uniqueEmail('page')
       await requestChange(user, newEmail)
-      const link = linkOf(lastMail(newEmail, CONFIRM_SUBJECT))
-      const undoLink = linkOf(lastMail(user.email, NOTICE_SUBJECT))
+      const link = linkOf(await lastMail(newEmail, CONFIRM_SUBJECT))
+      const undoLink = linkOf(await lastMail(user.email, NOTICE_SUBJECT))
       return {
         user,
         newEmail,

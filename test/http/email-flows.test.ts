@@ -202,35 +202,64 @@ describe.each(testTargets())('e-mail flows over SMTP on $name', (target) => {
   })
 
   describe('delivery failures', () => {
-    it('still answers 202 when the SMTP server is down, logs a warning and delivers on a retry', async () => {
+    /** The e-mail jobs, newest first (their payloads are sealed: they are told apart by id). */
+    const mailJobs = () =>
+      t.kitsune.database.db
+        .selectFrom('jobs')
+        .select(['id', 'state', 'attempts', 'last_error', 'payload'])
+        .where('kind', '=', 'email.send')
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute()
+
+    it('still answers 202 when the SMTP server is down, keeps the e-mail in the queue and delivers it on a retry', async () => {
       const user = await registerUser(t)
       await t.kitsune.mailer.idle()
+      let queuedId: string | undefined
       await smtp.stop()
       try {
         expect((await forgot(user.email)).statusCode).toBe(202)
-        const warning = await waitForLog(t, 'e-mail delivery failed; will retry')
-        expect(warning).toMatchObject({ level: 'warn', component: 'mail', subject: RESET_SUBJECT })
+        const warning = await waitForLog(t, 'job failed; will retry')
+        expect(warning).toMatchObject({ level: 'warn', component: 'jobs', kind: 'email.send', attempts: 1 })
+        // Sealed with SECRET_KEY: the queued message shows neither the address nor the link.
+        const [queued] = await mailJobs()
+        queuedId = queued?.id
+        expect(queued?.state).toBe('queued')
+        expect(JSON.stringify(queued?.payload)).not.toContain(user.email)
+        expect(JSON.stringify(queued?.payload)).not.toContain('reset-password')
       } finally {
         await smtp.start()
       }
+      // The retry is due within the first back-off (at most 10 s): move past it.
+      clock.advance(60)
+      t.kitsune.jobs.wake()
       const mail = await mailFor(user.email, RESET_SUBJECT)
       expect((await reset(tokenFromMail(mail), 'a brand new passphrase')).statusCode).toBe(204)
+      await t.kitsune.mailer.idle()
+      const sent = (await mailJobs()).find((job) => job.id === queuedId)
+      // Done, and its payload emptied: the message (and its link) is gone from the database.
+      expect(sent).toMatchObject({ state: 'done', attempts: 2, payload: {} })
     })
 
-    it('logs an error and gives up after the last retry when delivery keeps failing', async () => {
+    it('dead-letters an e-mail still refused after a day, where operators see it, and sends nothing', async () => {
       const user = await registerUser(t)
       await t.kitsune.mailer.idle()
       smtp.refuseDelivery(true)
       try {
         expect((await forgot(user.email)).statusCode).toBe(202)
-        await t.kitsune.mailer.idle()
+        await waitForLog(t, 'job failed; will retry')
+        for (let hour = 0; hour < 26; hour++) {
+          clock.advance(3600)
+          await t.kitsune.mailer.idle()
+        }
+        const dead = await waitForLog(t, 'job failed for good: dead-lettered')
+        expect(dead).toMatchObject({ level: 'error', component: 'jobs', kind: 'email.send' })
       } finally {
         smtp.refuseDelivery(false)
       }
-      const givenUp = t.logs.filter((l) => l.msg === 'e-mail delivery failed; giving up')
-      expect(givenUp).toEqual([
-        expect.objectContaining({ level: 'error', subject: RESET_SUBJECT, attempts: 4 }),
-      ])
+      const listed = await t.kitsune.jobs.list({ state: 'dead', kind: 'email.send' })
+      expect(listed[0]?.last_error).toMatch(/451|refus|temporar/i)
+      expect(listed[0]?.attempts).toBeGreaterThan(3)
       expect(smtp.mailsTo(user.email).filter((m) => m.subject === RESET_SUBJECT)).toEqual([])
     })
   })

@@ -14,6 +14,9 @@ function createCollectingMailer(): Mailer & { sent: MailMessage[] } {
     send: (message) => {
       sent.push(message)
     },
+    deliver: async (message) => {
+      sent.push(message)
+    },
     defer: (task) => {
       void task()
     },
@@ -60,6 +63,7 @@ describe.each(testTargets())('MFA security notices on $name', (target) => {
     expect(await subjectsTo(user.email)).not.toContain('A recovery code was used')
     const response = await loginMfa(t, await startMfaLogin(t, user), recoveryCodes[0] as string)
     expect(response.statusCode).toBe(200)
+    await t.kitsune.mailer.idle()
     const notice = mailer.sent.find(
       (message) => message.to === user.email && message.subject === 'A recovery code was used',
     )

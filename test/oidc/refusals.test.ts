@@ -308,7 +308,7 @@ describe.each(testTargets())('OpenID Provider refusals ($name)', (target) => {
         payload: { email: user.email },
       })
       expect(asked.statusCode).toBe(202)
-      await mailer.idle()
+      await t.kitsune.mailer.idle()
       const mail = mailer.messages.filter((message) => message.to === user.email).at(-1)
       const token = new URL(
         /\bhttps?:\/\/\S+reset-password\?token=\S+/.exec(mail?.text ?? '')?.[0] ?? 'x:',

@@ -11,6 +11,7 @@ import * as m0010 from './0010-oidc-clients.js'
 import * as m0011 from './0011-oidc-provider.js'
 import * as m0012 from './0012-email-change.js'
 import * as m0013 from './0013-passkeys.js'
+import * as m0014 from './0014-jobs.js'
 
 /** Static list so the compiled build needs no directory scan. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0011-oidc-provider': m0011,
   '0012-email-change': m0012,
   '0013-passkeys': m0013,
+  '0014-jobs': m0014,
 }
