@@ -6,7 +6,7 @@ import { CliError, type Command } from '../command.js'
 async function withKitsune<T>(work: (kitsune: Kitsune) => Promise<T>): Promise<T> {
   const config = loadConfig()
   const logger = createLogger({ ...config, log: { ...config.log, format: 'json', level: 'warn' } })
-  const kitsune = await createKitsune(config, { logger })
+  const kitsune = await createKitsune(config, { logger, runJobs: false })
   try {
     return await work(kitsune)
   } finally {

@@ -21,7 +21,7 @@ async function withClients<T>(
   config: Config = loadConfig(),
 ): Promise<T> {
   const logger = createLogger({ ...config, log: { ...config.log, format: 'json', level: 'warn' } })
-  const kitsune = await createKitsune(config, { logger })
+  const kitsune = await createKitsune(config, { logger, runJobs: false })
   try {
     return await work(kitsune.services.clients, kitsune)
   } catch (error) {

@@ -38,7 +38,7 @@ export const createAdminCommand: Command = {
       throw new CliError('the password must be 8 to 256 characters', 2)
     const config = loadConfig()
     const logger = createLogger({ ...config, log: { ...config.log, format: 'json', level: 'warn' } })
-    const kitsune = await createKitsune(config, { logger })
+    const kitsune = await createKitsune(config, { logger, runJobs: false })
     try {
       const { result, userId } = await kitsune.services.bootstrap.ensureAdmin(email, password)
       const said = {

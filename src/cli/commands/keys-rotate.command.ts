@@ -25,7 +25,7 @@ export const keysRotateCommand: Command = {
     }
     const config = loadConfig()
     const logger = createLogger({ ...config, log: { ...config.log, format: 'json', level: 'warn' } })
-    const kitsune = await createKitsune(config, { logger })
+    const kitsune = await createKitsune(config, { logger, runJobs: false })
     try {
       const rotated = await kitsune.services.keys.rotate(algorithm as JwtAlgorithm | undefined)
       for (const { algorithm: alg, kid, retired } of rotated) {

@@ -22,7 +22,7 @@ export const usersImportCommand: Command = {
     }
     const config = loadConfig()
     const logger = createLogger({ ...config, log: { ...config.log, format: 'json', level: 'warn' } })
-    const kitsune = await createKitsune(config, { logger })
+    const kitsune = await createKitsune(config, { logger, runJobs: false })
     try {
       const result = await kitsune.services.userImport.importLines(text.split(/\r?\n/), {
         skipInvalid: values['skip-invalid'] === true,
