@@ -35,6 +35,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Delete audit entries older than AUDIT_RETENTION_DAYS, keeping the chain verifiable',
     load: async () => (await import('./commands/audit.command.js')).auditPruneCommand,
   },
+  'jobs list': {
+    summary: 'List jobs of the durable queue (--state dead: what could not be done)',
+    load: async () => (await import('./commands/jobs.command.js')).jobsListCommand,
+  },
+  'jobs retry': {
+    summary: 'Put a dead job back in the queue (exit 1 if it is not dead)',
+    load: async () => (await import('./commands/jobs.command.js')).jobsRetryCommand,
+  },
   'clients create': {
     summary: 'Register an OpenID client; prints its client_id and, if confidential, its secret (once)',
     load: async () => (await import('./commands/clients.command.js')).clientsCreateCommand,
