@@ -241,6 +241,47 @@ describe.each(testTargets())('the durable job queue on $name', (target) => {
     expect((await queue.list({ state: 'dead', kind })).map((job) => job.id)).toEqual([id])
   })
 
+  it('gives a dead job retried by hand a fresh deadAfterSeconds window (it is not dead again at its next failure)', async () => {
+    const kind = newKind('retried-by-hand')
+    const policy = { firstDelaySeconds: 10, maxDelaySeconds: 20, deadAfterSeconds: 60, leaseSeconds: 30 }
+    const queue = newQueue()
+    let calls = 0
+    queue.register(
+      kind,
+      async () => {
+        calls++
+        throw new Error(`still failing (${calls})`)
+      },
+      policy,
+    )
+    const id = await queue.insert(db, { kind, payload: {} })
+    queue.start()
+    // Failing until its 60 s are up: dead.
+    for (let i = 0; i < 20; i++) {
+      const row = await until(async () => {
+        const r = await jobRow(db, id)
+        return r.locked_until === null && r.attempts > 0 && r
+      }, 'an attempt recorded')
+      if (row.state === 'dead') break
+      clock.advance((new Date(row.run_at).getTime() - clock.now().getTime()) / 1000)
+      queue.wake()
+      await until(async () => (await jobRow(db, id)).attempts > row.attempts, 'the next attempt')
+    }
+    const dead = await jobRow(db, id)
+    expect(dead.state).toBe('dead')
+
+    // An operator retries it much later; it fails once more: that is a retry, not death.
+    clock.advance(3600)
+    expect(await queue.retry(id)).toBe(true)
+    await until(async () => (await jobRow(db, id)).attempts === dead.attempts + 1, 'the attempt after retry')
+    const after = await until(async () => {
+      const r = await jobRow(db, id)
+      return r.locked_until === null && r
+    }, 'the attempt after retry recorded')
+    expect(after.dead_after.getTime()).toBeGreaterThan(clock.now().getTime())
+    expect(after).toMatchObject({ state: 'queued', last_error: `still failing (${calls})` })
+  })
+
   it("claims again a job whose lease ran out in a dead worker's hands, and not one whose lease still holds", async () => {
     const kind = newKind('lease')
     const queue = newQueue()
