@@ -137,7 +137,7 @@ describe.each(cliTargets)('kitsune jobs on $name', (target) => {
     const none = await runCli(['jobs', 'list', '--kind', 'no.such.kind'], env)
     expect(none.code).toBe(0)
     expect(none.stdout).toBe('no jobs\n')
-  })
+  }, 120_000)
 
   it('list refuses a bad --state or --limit with exit 2', async () => {
     for (const args of [
@@ -173,5 +173,5 @@ describe.each(cliTargets)('kitsune jobs on $name', (target) => {
     expect((await row(ids.done)).state).toBe('done')
     const missing = await runCli(['jobs', 'retry'], env)
     expect(missing.code).toBe(2)
-  })
+  }, 180_000)
 })
