@@ -33,6 +33,8 @@ export interface ClaimedJob {
   /** This attempt's number, from 1. */
   readonly attempts: number
   readonly createdAt: Date
+  /** A failure after this time is final (a dead job retried by hand gets a new window). */
+  readonly deadAfter: Date
 }
 
 export type JobHandler = (job: ClaimedJob) => Promise<void>
@@ -137,6 +139,7 @@ export function createJobQueue(deps: {
       payload: unknown
       attempts: number
       created_at: Date
+      dead_after: Date
     }>`
       UPDATE jobs SET locked_until = ${new Date(now.getTime() + lease * 1000)}, locked_by = ${workerId},
         attempts = attempts + 1
@@ -147,13 +150,14 @@ export function createJobQueue(deps: {
         ORDER BY run_at
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
-      RETURNING id, kind, payload, attempts, created_at`.execute(db)
+      RETURNING id, kind, payload, attempts, created_at, dead_after`.execute(db)
     return result.rows.map((row) => ({
       id: row.id,
       kind: row.kind,
       payload: parsePayload(row.payload),
       attempts: row.attempts,
       createdAt: new Date(row.created_at),
+      deadAfter: new Date(row.dead_after),
     }))
   }
 
@@ -173,8 +177,7 @@ export function createJobQueue(deps: {
     const policy = policyOf(job.kind)
     const message = (error instanceof Error ? error.message : String(error)).slice(0, ERROR_MAX)
     const next = new Date(now.getTime() + retryDelaySeconds(policy, job.attempts) * 1000)
-    const deadAt = new Date(job.createdAt.getTime() + policy.deadAfterSeconds * 1000)
-    const dead = error instanceof PermanentJobError || next > deadAt
+    const dead = error instanceof PermanentJobError || next > job.deadAfter
     await db
       .updateTable('jobs')
       .set(
