@@ -17,6 +17,7 @@ import { adminAuditLogRoutes } from './http/routes/admin/audit-log.routes.js'
 import { adminClientRoutes } from './http/routes/admin/clients.routes.js'
 import { adminRoleRoutes } from './http/routes/admin/roles.routes.js'
 import { adminUserRoutes } from './http/routes/admin/users.routes.js'
+import { adminWebhookRoutes } from './http/routes/admin/webhooks.routes.js'
 import { authRoutes } from './http/routes/auth.routes.js'
 import { healthRoutes } from './http/routes/health.routes.js'
 import { jwksRoutes } from './http/routes/jwks.routes.js'
@@ -27,6 +28,7 @@ import { MfaChallenge, OAuthError, TokenPair } from './http/schemas/auth.schemas
 import { Problem } from './http/schemas/common.schemas.js'
 import { PasskeyPublic } from './http/schemas/passkey.schemas.js'
 import { SessionList, SessionPublic, UserPublic } from './http/schemas/user.schemas.js'
+import { eventSchemas } from './http/schemas/webhook.schemas.js'
 import type { Kitsune } from './kitsune.js'
 import { createEngineHolder, oidcEndpoints, registerBackChannelLogout } from './oidc/oidc.plugin.js'
 import { cookiePolicy } from './web/csrf.js'
@@ -98,6 +100,7 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
     RolePublic,
     MfaChallenge,
     PasskeyPublic,
+    ...eventSchemas,
   ])
     app.addSchema(schema)
 
@@ -139,6 +142,9 @@ export async function buildApp(kitsune: Kitsune): Promise<KitsuneServer> {
   const engine = createEngineHolder(kitsune, cookies)
   await typed.register(async (scope) => adminClientRoutes(scope, kitsune, engine), {
     prefix: '/api/v1/admin/clients',
+  })
+  await typed.register(async (scope) => adminWebhookRoutes(scope, kitsune), {
+    prefix: '/api/v1/admin/webhooks',
   })
 
   // The OpenID Provider (its own scope: the engine reads request bodies itself), then the pages

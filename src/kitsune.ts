@@ -7,8 +7,12 @@ import { sizeThreadPool } from './config/runtime.js'
 import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
 import { createUnitOfWork } from './db/unit-of-work.js'
+import { createEventPublisher } from './events/event-publisher.js'
+import { createWebhookSender } from './events/webhook-sender.js'
+import { type Resolver, systemResolver } from './events/webhook-target.js'
 import { createJobQueue } from './jobs/job-queue.js'
 import { createMailOutbox, registerMailJobs } from './jobs/mail-jobs.js'
+import { createWebhookDeliverer, registerWebhookJobs } from './jobs/webhook-jobs.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { createMailer, type Mailer } from './mail/mailer.js'
 import { createTemplates } from './mail/templates.js'
@@ -35,6 +39,7 @@ import { createSigningKeyService } from './services/signing-key.service.js'
 import { createUserService } from './services/user.service.js'
 import { createUserAdminService } from './services/user-admin.service.js'
 import { createUserImportService } from './services/user-import.service.js'
+import { createWebhookService } from './services/webhook.service.js'
 import { createMemoryStore } from './stores/memory-store.js'
 import { createRedisStore } from './stores/redis-store.js'
 import type { Store } from './stores/store.js'
@@ -50,6 +55,12 @@ export interface KitsuneOptions {
   readonly runJobs?: boolean
   /** Where passkey challenges come from (tests replay recorded ceremonies); random 32 bytes otherwise. */
   readonly passkeyChallenges?: () => Uint8Array<ArrayBuffer>
+  /** Webhook delivery knobs tests turn: the answer timeout, the host name resolver, the endpoint cache. */
+  readonly webhooks?: {
+    readonly timeoutMs?: number
+    readonly resolve?: Resolver
+    readonly cacheTtlMs?: number
+  }
 }
 
 /**
@@ -130,11 +141,14 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
         outboxDir: config.nodeEnv === 'development' ? join(config.dataDir, 'outbox') : undefined,
         logBodies: config.nodeEnv !== 'production',
       })
+    const webhookResolve = options.webhooks?.resolve ?? systemResolver
+    const publisher = createEventPublisher({ cacheTtlMs: options.webhooks?.cacheTtlMs })
     const audit = createAuditService({
       uow,
       secretKey: config.secretKey,
       clock,
       logger: logger.child({ component: 'audit' }),
+      events: publisher,
     })
     const templates = createTemplates(config.publicUrl, config.brand.name)
     const outbox = createMailOutbox(secretBox)
@@ -234,6 +248,15 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
         clock,
         secretKey: config.secretKey,
       }),
+      webhooks: createWebhookService({
+        uow,
+        secretBox,
+        audit,
+        publisher,
+        clock,
+        allowPrivate: config.webhooksAllowPrivate,
+        resolve: webhookResolve,
+      }),
       bootstrap: createBootstrapService({ uow, hasher, authState, audit, clock }),
       keys,
       authState,
@@ -254,6 +277,24 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
     purge.unref()
 
     registerMailJobs(jobs, { secretBox, mailer })
+    registerWebhookJobs(
+      jobs,
+      createWebhookDeliverer({
+        uow,
+        secretBox,
+        audit,
+        publisher,
+        outbox,
+        templates,
+        clock,
+        metrics,
+        sender: createWebhookSender({
+          allowPrivate: config.webhooksAllowPrivate,
+          resolve: webhookResolve,
+          timeoutMs: options.webhooks?.timeoutMs,
+        }),
+      }),
+    )
     jobs.register(RESET_REQUEST_JOB, async (job) => {
       const { email, ctx } = job.payload as { email: string; ctx: RequestContext }
       await services.emailFlows.sendResetLink(email, ctx)

@@ -10,6 +10,8 @@ export const PERMISSIONS = [
   'audit:read',
   'clients:read',
   'clients:write',
+  'webhooks:read',
+  'webhooks:write',
 ] as const
 
 export type Permission = (typeof PERMISSIONS)[number]

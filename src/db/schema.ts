@@ -203,6 +203,41 @@ export interface JobsTable {
   finished_at: ColumnType<Date | null, Date | null | undefined, Date | null>
 }
 
+export interface WebhookEndpointsTable {
+  id: string
+  url: string
+  events: string[]
+  secret_enc: string
+  enabled: boolean
+  description: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+  created_by: string | null
+  /** Start of the current run of failed attempts; null while deliveries succeed. */
+  failing_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  disabled_reason: string | null
+}
+
+export type WebhookDeliveryState = 'queued' | 'succeeded' | 'failed' | 'dead'
+
+export interface WebhookDeliveriesTable {
+  /** The Standard Webhooks `webhook-id`. */
+  id: string
+  endpoint_id: string
+  event_id: string
+  event_type: string
+  /** The exact body sent (read back as text: see webhook.repository.ts). */
+  payload: ColumnType<unknown, string, string>
+  state: ColumnType<WebhookDeliveryState, WebhookDeliveryState | undefined, WebhookDeliveryState>
+  attempts: Generated<number>
+  last_status: number | null
+  last_error: string | null
+  last_response_ms: number | null
+  created_at: Timestamp
+  last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  next_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+}
+
 export interface Database {
   users: UsersTable
   roles: RolesTable
@@ -222,6 +257,8 @@ export interface Database {
   oidc_consents: OidcConsentsTable
   passkeys: PasskeysTable
   jobs: JobsTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_deliveries: WebhookDeliveriesTable
 }
 
 export type UserRow = Selectable<UsersTable>

@@ -59,6 +59,11 @@ const MESSAGES = {
     change_notice_body_2:
       'If this was not you, use the link below within 7 days: it keeps (or restores) this address and signs out every session. Then reset your password.',
     change_notice_link: 'This was not me: undo the change',
+    webhook_disabled_subject: 'A webhook endpoint was disabled',
+    webhook_disabled_body_1:
+      'Deliveries to the webhook endpoint {url} failed continuously for 3 days, so it was disabled.',
+    webhook_disabled_body_2:
+      'Fix the receiver, then enable the endpoint again in the admin console; events in the meantime were not sent to it.',
   },
   es: {
     signature: '— {brand}',
@@ -95,6 +100,11 @@ const MESSAGES = {
     change_notice_body_2:
       'Si no has sido tú, usa el enlace de abajo en los próximos 7 días: mantiene (o restablece) esta dirección y cierra todas las sesiones. Después, restablece tu contraseña.',
     change_notice_link: 'No he sido yo: deshacer el cambio',
+    webhook_disabled_subject: 'Se ha desactivado un webhook',
+    webhook_disabled_body_1:
+      'Las entregas al webhook {url} han fallado sin interrupción durante 3 días, así que se ha desactivado.',
+    webhook_disabled_body_2:
+      'Arregla el receptor y vuelve a activarlo en la consola de administración; los eventos de mientras no se le han enviado.',
   },
 } as const satisfies Record<MailLocale, Record<string, string>>
 
@@ -179,6 +189,13 @@ export function createTemplates(publicUrl: string, brand = 'Kitsune') {
         [t(locale, 'change_notice_body_1', { email: newEmail }), t(locale, 'change_notice_body_2')],
         { url: link('/ui/email-change/undo', undoToken, locale), label: t(locale, 'change_notice_link') },
       )
+    },
+    /** To each administrator: an endpoint that kept failing was disabled. */
+    webhookDisabled(to: string, url: string, locale: MailLocale = 'en'): MailMessage {
+      return compose(locale, to, t(locale, 'webhook_disabled_subject'), [
+        t(locale, 'webhook_disabled_body_1', { url }),
+        t(locale, 'webhook_disabled_body_2'),
+      ])
     },
     /** `vars`: what the notice names (a passkey's name); the text escapes it like every value. */
     securityNotice(

@@ -19,6 +19,8 @@ export interface Metrics extends AuthMetrics {
   watchPool(pool: { totalCount: number; idleCount: number; waitingCount: number }): void
   /** A job attempt's outcome and duration (jobs/job-queue.ts). */
   jobAttempt(kind: string, result: 'done' | 'retry' | 'dead', seconds: number): void
+  /** A webhook delivery attempt's outcome, by endpoint id (jobs/webhook-jobs.ts). */
+  webhookDelivery(endpointId: string, result: 'success' | 'failure' | 'refused' | 'dead'): void
   /** Queue depth and age gauges, read from the database on scrape. */
   watchQueue(
     stats: () => Promise<Array<{ kind: string; state: string; count: number; oldestSeconds: number }>>,
@@ -114,8 +116,16 @@ export function createMetrics(): Metrics {
     registers: [registry],
   })
 
+  const webhookDeliveries = new Counter({
+    name: 'kitsune_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by endpoint id and result (success, failure, refused, dead)',
+    labelNames: ['endpoint', 'result'],
+    registers: [registry],
+  })
+
   return {
     registry,
+    webhookDelivery: (endpoint, result) => webhookDeliveries.inc({ endpoint, result }),
     httpRequest(method, route, status, seconds) {
       const labels = { method, route, status: String(status) }
       requests.inc(labels)

@@ -11,6 +11,7 @@ import { createSessionRepository } from './session.repository.js'
 import { createSigningKeyRepository } from './signing-key.repository.js'
 import { createUserRepository } from './user.repository.js'
 import { createUserEmailRepository } from './user-email.repository.js'
+import { createWebhookRepository } from './webhook.repository.js'
 
 /** Every repository over one executor (the pool, or a unit of work's transaction). */
 export function createRepositories(executor: Executor) {
@@ -27,6 +28,7 @@ export function createRepositories(executor: Executor) {
     oidcClients: createOidcClientRepository(executor),
     oidcPayloads: createOidcPayloadRepository(executor),
     passkeys: createPasskeyRepository(executor),
+    webhooks: createWebhookRepository(executor),
   }
 }
 

@@ -46,6 +46,10 @@ export const AUDIT_ACTIONS = [
   'passkey.removed',
   'passkey.used',
   'passkey.counter_regressed',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.disabled',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
@@ -53,10 +57,26 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 export interface AuditEntry {
   action: AuditAction
   actorId: string | null
-  targetType?: 'user' | 'session' | 'role' | 'client' | 'passkey'
+  targetType?: 'user' | 'session' | 'role' | 'client' | 'passkey' | 'webhook'
   targetId?: string
   /** Never a secret: no passwords, tokens, hashes or TOTP material. */
   metadata?: Record<string, unknown>
+}
+
+/** An audit entry as written, handed to whoever publishes events (events/event-publisher.ts). */
+export interface RecordedAuditEntry {
+  id: string
+  at: Date
+  action: AuditAction
+  actor_id: string | null
+  target_type: string | null
+  target_id: string | null
+  metadata: Record<string, unknown>
+}
+
+/** Told of every entry inside its transaction, so what it writes commits or rolls back with it. */
+export interface AuditEventSink {
+  publish(repos: Repositories, tx: TransactionContext, entry: RecordedAuditEntry): Promise<void>
 }
 
 export interface AuditVerification {
@@ -97,6 +117,8 @@ export function createAuditService(deps: {
   secretKey: string
   clock: Clock
   logger: { info(obj: object, msg: string): void }
+  /** Webhook fan-out; absent, entries publish nothing. */
+  events?: AuditEventSink
 }) {
   const { uow, clock, logger } = deps
   const key = deriveKey(deps.secretKey, 'kitsune/audit-log/v1')
@@ -169,6 +191,16 @@ export function createAuditService(deps: {
         request_id: ctx?.requestId ?? null,
         metadata: entry.metadata ?? {},
       }
+      // Before the append, which takes the chain's lock: the fan-out's statements do not lengthen it.
+      await deps.events?.publish(repos, tx, {
+        id: row.id,
+        at: row.at,
+        action: entry.action,
+        actor_id: row.actor_id,
+        target_type: row.target_type,
+        target_id: row.target_id,
+        metadata: row.metadata as Record<string, unknown>,
+      })
       const append = async () => {
         // Chain from the head this process last wrote; a stale guess (another process appended, or
         // a transaction here rolled back) costs one more statement, and after it this transaction

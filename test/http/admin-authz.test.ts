@@ -49,6 +49,17 @@ const ADMIN_ROUTES: AdminRoute[] = [
   { method: 'DELETE', path: '/api/v1/admin/clients/{id}', permission: 'clients:write' },
   { method: 'POST', path: '/api/v1/admin/clients/{id}/secret', permission: 'clients:write' },
   { method: 'POST', path: '/api/v1/admin/clients/initial-tokens', permission: 'clients:write', payload: {} },
+  { method: 'GET', path: '/api/v1/admin/webhooks', permission: 'webhooks:read' },
+  { method: 'POST', path: '/api/v1/admin/webhooks', permission: 'webhooks:write', payload: {} },
+  { method: 'GET', path: '/api/v1/admin/webhooks/{id}', permission: 'webhooks:read' },
+  { method: 'PATCH', path: '/api/v1/admin/webhooks/{id}', permission: 'webhooks:write', payload: {} },
+  { method: 'DELETE', path: '/api/v1/admin/webhooks/{id}', permission: 'webhooks:write' },
+  { method: 'GET', path: '/api/v1/admin/webhooks/{id}/deliveries', permission: 'webhooks:read' },
+  {
+    method: 'POST',
+    path: '/api/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry',
+    permission: 'webhooks:write',
+  },
 ]
 
 const label = (route: AdminRoute) => `${route.method} ${route.path}`
@@ -57,6 +68,7 @@ function requestFor(route: AdminRoute, headers: Record<string, string> = {}): In
   const url = route.path
     .replace('{id}', randomUUID())
     .replace('{pid}', randomUUID())
+    .replace('{delivery_id}', randomUUID())
     .replace('{name}', 'no-such-role')
   return {
     method: route.method,

@@ -12,6 +12,7 @@ import * as m0011 from './0011-oidc-provider.js'
 import * as m0012 from './0012-email-change.js'
 import * as m0013 from './0013-passkeys.js'
 import * as m0014 from './0014-jobs.js'
+import * as m0015 from './0015-webhooks.js'
 
 /** Static list so the compiled build needs no directory scan. Append only. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0012-email-change': m0012,
   '0013-passkeys': m0013,
   '0014-jobs': m0014,
+  '0015-webhooks': m0015,
 }
