@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import {
   type CliProcess,
   cliEnv,
@@ -58,15 +58,25 @@ describe.each(cliTargets)('a reset e-mail survives kitsune serve being SIGKILLed
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
+  const started: CliProcess[] = []
+  let step = 'start'
   const serve = async (): Promise<CliProcess> => {
     const process = startCli(['serve'], env)
-    await waitUntilReady(`${base}/health/ready`, process)
+    started.push(process)
+    await waitUntilReady(`${base}/health/ready`, process, 60_000)
     return process
   }
 
   it(
     'sends the reset e-mail exactly once after a restart',
     async () => {
+      onTestFailed(() => {
+        const output = started.map((p, i) =>
+          `--- kitsune serve #${i + 1}:\n${p.stderr()}${p.stdout()}`.slice(-4000),
+        )
+        console.error(`failed at: ${step}\n${output.join('\n')}`)
+      })
+      step = 'first start'
       const email = `crash-${Date.now().toString(36)}@example.com`
       const first = await serve()
       const registered = await http(`${base}/api/v1/auth/register`, {
@@ -76,6 +86,7 @@ describe.each(cliTargets)('a reset e-mail survives kitsune serve being SIGKILLed
       expect(registered.status).toBe(201)
       await smtp.waitForMail((mail) => mail.to.includes(email) && mail.subject === VERIFY_SUBJECT, 30_000)
 
+      step = 'forgot and SIGKILL'
       await smtp.stop()
       const forgot = await http(`${base}/api/v1/auth/password/forgot`, { method: 'POST', body: { email } })
       const pid = first.child.pid as number
@@ -88,8 +99,10 @@ describe.each(cliTargets)('a reset e-mail survives kitsune serve being SIGKILLed
       const lock = join(dir, 'db', 'kitsune.lock')
       if (existsSync(lock)) expect(readFileSync(lock, 'utf8').trim()).toBe(String(pid))
 
+      step = 'second start'
       await smtp.start()
       const second = await serve()
+      step = 'waiting for the reset e-mail'
       await smtp.waitForMail(
         (mail) => mail.to.includes(email) && mail.subject === RESET_SUBJECT,
         RESET_DEADLINE_MS,
@@ -98,6 +111,7 @@ describe.each(cliTargets)('a reset e-mail survives kitsune serve being SIGKILLed
       expect(smtp.mailsTo(email).filter((mail) => mail.subject === RESET_SUBJECT)).toHaveLength(1)
       expect(smtp.mailsTo(email).filter((mail) => mail.subject === VERIFY_SUBJECT)).toHaveLength(1)
 
+      step = 'SIGTERM'
       second.child.kill('SIGTERM')
       const stopped = await second.exited(30_000)
       expect(stopped.code).toBe(0)
