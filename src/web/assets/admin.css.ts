@@ -68,6 +68,8 @@ export const ADMIN_CSS = `body.admin main{display:block;padding:1rem 1rem 3rem}
 :where(.admin) .inline-form{display:flex;flex-wrap:wrap;gap:0 1rem;align-items:flex-end}
 :where(.admin) .inline-form .field{flex:0 1 16rem;margin-bottom:1rem}
 :where(.admin) .inline-form .button{margin-bottom:1rem}
+:where(.admin) td form{margin:0}
+:where(.admin) .button.compact{min-height:2.25rem;padding:.25rem .75rem}
 :where(.admin) .pager{display:flex;gap:1.5rem;margin:0 0 1rem;font-weight:600}
 :where(.admin) .copy-row{display:flex;flex-wrap:wrap;gap:.5rem .75rem;align-items:center}
 :where(.admin) .copy-row .copy-field{flex:1 1 16rem;min-width:0}

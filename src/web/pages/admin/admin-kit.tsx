@@ -46,6 +46,10 @@ export const DONE = [
   'client_updated',
   'client_deleted',
   'passkey_removed',
+  'webhook_updated',
+  'webhook_deleted',
+  'webhook_test_sent',
+  'webhook_redelivered',
 ] as const
 export type DoneKey = (typeof DONE)[number]
 
@@ -211,6 +215,7 @@ const SECTIONS: ReadonlyArray<{ path: string; key: MessageKey; need?: Permission
   { path: `${ADMIN}/users`, key: 'admin.nav.users', need: 'users:read' },
   { path: `${ADMIN}/roles`, key: 'admin.nav.roles', need: 'roles:read' },
   { path: `${ADMIN}/clients`, key: 'admin.nav.clients', need: 'clients:read' },
+  { path: `${ADMIN}/webhooks`, key: 'admin.nav.webhooks', need: 'webhooks:read' },
   { path: `${ADMIN}/audit`, key: 'admin.nav.audit', need: 'audit:read' },
 ]
 

@@ -6,6 +6,7 @@ import { clientPages } from './clients.page.js'
 import { overviewPage } from './overview.page.js'
 import { rolePages } from './roles.page.js'
 import { userPages } from './users.page.js'
+import { webhookPages } from './webhooks.page.js'
 
 /**
  * The admin console under /ui/admin: for people holding any admin permission; each screen and
@@ -17,5 +18,6 @@ export function adminPages(scope: FastifyInstance, deps: PageDeps): void {
   userPages(scope, deps, access)
   rolePages(scope, deps, access)
   clientPages(scope, deps, access)
+  webhookPages(scope, deps, access)
   auditPages(scope, deps, access)
 }
