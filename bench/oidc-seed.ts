@@ -22,6 +22,12 @@ export function oidcServerEnv(baseUrl: string, runId: string): Record<string, st
 const adminEmail = (runId: string) => `bench-admin-${runId}@bench.example.com`
 const adminPassword = (runId: string) => `bench-admin-password-${runId}-${runId}`
 
+/** The administrator ADMIN_EMAIL/ADMIN_PASSWORD make at start (OIDC and --webhooks runs). */
+export const adminCredentials = (runId: string) => ({
+  email: adminEmail(runId),
+  password: adminPassword(runId),
+})
+
 /** What the OIDC workloads start from (besides what their plans carry). */
 export interface OidcSeed extends OidcPlanData {
   readonly clientId: string

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Argon2Timing } from './argon2.js'
 import type { RssSeries } from './rss.js'
+import { type WebhookFigures, webhookLines } from './webhooks.js'
 import type { LoadResult } from './workloads.js'
 
 export interface WorkloadReport extends LoadResult {
@@ -66,6 +67,8 @@ export interface BenchReport {
     readonly endRssMiB: number | null
   }
   readonly workloads: readonly WorkloadReport[]
+  /** --webhooks: the W3+hook row's deliveries and their CPU. Absent otherwise. */
+  readonly webhooks?: WebhookFigures
 }
 
 export function writeReport(dir: string, report: BenchReport): string {
@@ -166,6 +169,7 @@ export function markdown(report: BenchReport): string {
     ...rows.map((row) => `| ${row} |`),
     '',
     ...details(report),
+    ...(report.webhooks ? webhookLines(report.workloads, report.webhooks) : []),
     `Server RSS${(report.workers ?? 1) > 1 ? ' (primary + workers)' : ''}: ` +
       (report.server.idleSeconds === undefined
         ? `idle ${fixed(report.server.idleRssMiB, 1)} MiB (after start and seed), `

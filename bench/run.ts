@@ -26,6 +26,7 @@ import {
 } from './report.js'
 import { checkAccessToken, type SeededUser, seedUsers } from './seed.js'
 import { buildIfStale, freePort, type RunningServer, startServer } from './server.js'
+import { measureWebhooks, type WebhookFigures, webhookServerEnv } from './webhooks.js'
 import {
   FLOOD,
   isOidcWorkload,
@@ -39,7 +40,7 @@ import {
   type ScenarioId,
 } from './workloads.js'
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--idle 60] [--starts 5] [--workloads W1,W4,W1+W2,W6,O1,O2,O3,O3J,O4,O5,O6] [--flood] [--oidc] [--soak SECONDS] [--workers N] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
+const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--idle 60] [--starts 5] [--workloads W1,W4,W1+W2,W6,O1,O2,O3,O3J,O4,O5,O6] [--flood] [--oidc] [--soak SECONDS] [--workers N] [--webhooks] [--embedded] [--skip-build] [--tool wrk|autocannon] [--compare FILE] [--env KEY=VALUE …] [--profile DIR] [--node-arg FLAG …]`
 
 const { values } = parseArgs({
   options: {
@@ -69,6 +70,8 @@ const { values } = parseArgs({
     soak: { type: 'string' },
     // serve --workers N: cluster mode (PostgreSQL mode only); the server is then not pinned.
     workers: { type: 'string', default: '1' },
+    // After W3, W3 again with a webhook endpoint on user.created (a sink here), then the queue drained.
+    webhooks: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -98,6 +101,7 @@ const extra: ScenarioId[] = [
   ...(values.flood ? [FLOOD] : []),
   ...(soakSeconds !== null ? ['W6' as const] : []),
   ...(values.oidc ? OIDC_WORKLOADS : []),
+  ...(values.webhooks ? ['W3' as const] : []),
 ]
 const workloads = parseWorkloads(values.workloads, extra)
 const toolName = values.tool ?? (hasCommand('wrk') ? 'wrk' : 'autocannon')
@@ -157,6 +161,8 @@ async function main(): Promise<BenchReport> {
   // The issuer must be the address the bench (its browsers) reaches; an administrator registers
   // the bench's client; OIDC_RESOURCES makes O3J's access tokens JWTs.
   if (oidcWorkloads.length > 0) Object.assign(env, oidcServerEnv(`http://127.0.0.1:${port}`, runId))
+  // An administrator to create the endpoint with, and the sink on loopback allowed.
+  if (values.webhooks) Object.assign(env, webhookServerEnv(runId))
   for (const pair of values.env ?? []) {
     const at = pair.indexOf('=')
     if (at < 1) throw new Error(`--env takes KEY=VALUE, got ${pair}`)
@@ -217,6 +223,7 @@ async function main(): Promise<BenchReport> {
       pinning.serverPrefix.length > 0 ? `on CPU ${pinning.serverPrefix.at(-1)}, the server's, ${when}` : when,
     )
   let argon2Verify: BenchReport['argon2Verify'] | undefined
+  let webhooks: WebhookFigures | undefined
   for (const id of workloads) {
     if (isOidcWorkload(id) && !ctx.oidc) {
       // Right before the first OIDC workload (the W part of a run is as without them): users sign
@@ -238,6 +245,12 @@ async function main(): Promise<BenchReport> {
       }
     }
     results.push(...(await measure(id, ctx)))
+    if (id === 'W3' && values.webhooks) {
+      await new Promise((done) => setTimeout(done, 1000))
+      const hooked = await measureWebhooks(ctx, seconds, results.at(-1) as WorkloadReport, workers)
+      results.push(hooked.row)
+      webhooks = hooked.figures
+    }
     if (id === 'W2') argon2Verify = timeVerifyAlone('right after W2')
     await new Promise((done) => setTimeout(done, 1000))
   }
@@ -289,6 +302,7 @@ async function main(): Promise<BenchReport> {
     startToReadyMs,
     server: serverMemory,
     workloads: results,
+    ...(webhooks ? { webhooks } : {}),
   }
 }
 
