@@ -61,12 +61,16 @@ export function createWebhookRepository(db: Executor) {
         .executeTakeFirst()
     },
 
+    /**
+     * Locks the row for a change until the transaction ends. FOR NO KEY UPDATE: it does not wait
+     * for (nor block) the key-share locks that fan-out's delivery inserts take on it.
+     */
     async findEndpointForUpdate(id: string): Promise<WebhookEndpointRecord | undefined> {
       return db
         .selectFrom('webhook_endpoints')
         .select(ENDPOINT_COLUMNS)
         .where('id', '=', id)
-        .forUpdate()
+        .forNoKeyUpdate()
         .executeTakeFirst()
     },
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EVENT_TYPES } from '../../src/events/catalogue.js'
 import { fixedClock } from '../../src/lib/clock.js'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
 import { bearer, login, registerUser, uniqueEmail } from '../helpers/factories.js'
@@ -269,6 +270,14 @@ describe.each(testTargets())('webhooks on $name', (target) => {
     })
     expect(unknown.statusCode).toBe(404)
     await disableAll()
+  })
+
+  it('documents every event body under the OpenAPI components', async () => {
+    const spec = (await t.inject({ method: 'GET', url: '/openapi.json' })).json()
+    const schemas = spec.components.schemas as Record<string, { properties: Record<string, unknown> }>
+    for (const type of EVENT_TYPES) {
+      expect(schemas[`WebhookEvent.${type}`]?.properties.type).toMatchObject({ enum: [type] })
+    }
   })
 
   it('sends a webhook.test event to one endpoint on request', async () => {

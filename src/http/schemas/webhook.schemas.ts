@@ -98,7 +98,8 @@ export const WebhookDeliveryPublic = Type.Object({
   state: Type.Union(
     ['queued', 'succeeded', 'failed', 'dead'].map((s) => Type.Literal(s)),
     {
-      description: 'failed: will be retried at next_attempt_at; dead: given up (retry by hand)',
+      description:
+        'queued: an attempt is due; failed: the last attempt failed, retried at next_attempt_at when set (a retry asked for by hand is one attempt); dead: given up after the retry window (retry by hand)',
     },
   ),
   attempts: Type.Integer(),
