@@ -331,6 +331,8 @@ export function createJobQueue(deps: {
             .where('state', '=', 'queued')
             .where('run_at', '<=', clock.now())
             .where('kind', 'in', [...handlers.keys(), ''])
+            // Held by another live instance: its business, not this one's to wait for.
+            .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', clock.now())]))
             .executeTakeFirstOrThrow()
           if (Number(due.n) === 0 || !running) return
         }

@@ -15,7 +15,9 @@ export const MAIL_POLICY = {
   firstDelaySeconds: 10,
   maxDelaySeconds: 1800,
   deadAfterSeconds: 86_400,
-  leaseSeconds: 120,
+  // Longer than an attempt can take (the SMTP timeouts in mailer.ts add up to 50 s): a job whose
+  // instance died runs again elsewhere after a minute.
+  leaseSeconds: 60,
 } as const
 
 /** Sends e-mail through the job queue: written in the use case's transaction, sent after it commits. */

@@ -55,7 +55,11 @@ export function createMailer(options: MailerOptions): Mailer {
   const getTransport = () => {
     transport ??= import('nodemailer').then(({ default: nodemailer }) =>
       smtpUrl
-        ? nodemailer.createTransport(smtpUrl, { from })
+        ? // Bounded waits: an attempt ends well within the job's lease (mail-jobs.ts) and is retried.
+          nodemailer.createTransport(
+            { url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 },
+            { from },
+          )
         : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }, { from }),
     )
     return transport

@@ -145,21 +145,23 @@ export function createMetrics(): Metrics {
       jobDuration.observe({ kind }, seconds)
     },
     watchQueue(stats) {
-      // One query per scrape feeds both gauges; the second reads what the first fetched.
-      let last: Awaited<ReturnType<typeof stats>> = []
+      // One query per scrape feeds both gauges: prom-client collects them at once, so both await
+      // the same fetch (reused for a second).
+      let fetched: { at: number; rows: ReturnType<typeof stats> } | undefined
+      const current = () => {
+        if (!fetched || Date.now() - fetched.at > 1000)
+          fetched = { at: Date.now(), rows: stats().catch(() => []) }
+        return fetched.rows
+      }
       new Gauge({
         name: 'kitsune_jobs',
         help: 'Jobs in the durable queue by kind and state (queued, done, dead)',
         labelNames: ['kind', 'state'],
         registers: [registry],
         async collect() {
-          try {
-            last = await stats()
-          } catch {
-            last = []
-          }
+          const rows = await current()
           this.reset()
-          for (const row of last) this.set({ kind: row.kind, state: row.state }, row.count)
+          for (const row of rows) this.set({ kind: row.kind, state: row.state }, row.count)
         },
       })
       new Gauge({
@@ -167,9 +169,10 @@ export function createMetrics(): Metrics {
         help: 'Age of the oldest due job still queued, by kind',
         labelNames: ['kind'],
         registers: [registry],
-        collect() {
+        async collect() {
+          const rows = await current()
           this.reset()
-          for (const row of last) if (row.state === 'queued') this.set({ kind: row.kind }, row.oldestSeconds)
+          for (const row of rows) if (row.state === 'queued') this.set({ kind: row.kind }, row.oldestSeconds)
         },
       })
     },
