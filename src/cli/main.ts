@@ -67,6 +67,22 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Issue an initial access token for dynamic client registration (printed once)',
     load: async () => (await import('./commands/clients.command.js')).clientsInitialTokenCommand,
   },
+  'webhooks add': {
+    summary: 'Register a webhook endpoint; prints its id and signing secret (once)',
+    load: async () => (await import('./commands/webhooks.command.js')).webhooksAddCommand,
+  },
+  'webhooks list': {
+    summary: 'List webhook endpoints',
+    load: async () => (await import('./commands/webhooks.command.js')).webhooksListCommand,
+  },
+  'webhooks remove': {
+    summary: 'Delete a webhook endpoint and its delivery log',
+    load: async () => (await import('./commands/webhooks.command.js')).webhooksRemoveCommand,
+  },
+  'webhooks test': {
+    summary: 'Queue a webhook.test event for an endpoint (a running server delivers it)',
+    load: async () => (await import('./commands/webhooks.command.js')).webhooksTestCommand,
+  },
 }
 
 function usage(): string {
