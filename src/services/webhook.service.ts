@@ -123,7 +123,24 @@ export function createWebhookService(deps: {
     return value.trim() || null
   }
 
+  const get = async (id: string): Promise<WebhookEndpoint> => {
+    const endpoint = await uow.read.webhooks.findEndpoint(id)
+    if (!endpoint) throw notFound()
+    return endpoint
+  }
+
+  const getDelivery = async (endpointId: string, deliveryId: string): Promise<WebhookDelivery> => {
+    const row = await uow.read.webhooks.findDelivery(deliveryId)
+    if (!row || row.endpoint_id !== endpointId) throw notFound('delivery')
+    return publicDelivery(row)
+  }
+
+  // Plain functions (no `this`): callers may destructure them.
   return {
+    get,
+    /** One delivery of an endpoint (404 when it belongs to another). */
+    getDelivery,
+
     /** Registers an endpoint; the answer carries its secret, which is never shown again. */
     async create(
       actorId: string | null,
@@ -175,12 +192,6 @@ export function createWebhookService(deps: {
       const more = rows.length > limit
       const items = rows.slice(0, limit)
       return { items, next_cursor: more ? encodeCursor(items[items.length - 1] as WebhookEndpoint) : null }
-    },
-
-    async get(id: string): Promise<WebhookEndpoint> {
-      const endpoint = await uow.read.webhooks.findEndpoint(id)
-      if (!endpoint) throw notFound()
-      return endpoint
     },
 
     /** Changes URL, events, description or enabled; enabling again clears the failure record. */
@@ -248,7 +259,7 @@ export function createWebhookService(deps: {
       endpointId: string,
       query: { limit?: number; cursor?: string } = {},
     ): Promise<Page<WebhookDelivery>> {
-      await this.get(endpointId)
+      await get(endpointId)
       const limit = pageLimit(query.limit)
       const rows = await uow.read.webhooks.listDeliveries(
         endpointId,
@@ -263,12 +274,6 @@ export function createWebhookService(deps: {
       }
     },
 
-    async getDelivery(endpointId: string, deliveryId: string): Promise<WebhookDelivery> {
-      const row = await uow.read.webhooks.findDelivery(deliveryId)
-      if (!row || row.endpoint_id !== endpointId) throw notFound('delivery')
-      return publicDelivery(row)
-    },
-
     /**
      * One more attempt now, whatever the delivery's state (a dead one included); the same
      * webhook-id and body, so a receiver that already has it can tell.
@@ -281,12 +286,12 @@ export function createWebhookService(deps: {
         await repos.webhooks.requeueDelivery(deliveryId, now)
         await tx.enqueue({ kind: WEBHOOK_DELIVER_JOB, payload: { delivery_id: deliveryId, manual: true } })
       })
-      return this.getDelivery(endpointId, deliveryId)
+      return getDelivery(endpointId, deliveryId)
     },
 
     /** Sends a `webhook.test` event to this endpoint only (subscribed to it or not, enabled or not). */
     async sendTest(actorId: string | null, endpointId: string): Promise<WebhookDelivery> {
-      await this.get(endpointId)
+      await get(endpointId)
       const now = clock.now()
       const deliveryId = uuidv7()
       const event = {
@@ -305,7 +310,7 @@ export function createWebhookService(deps: {
         })
         await tx.enqueue({ kind: WEBHOOK_DELIVER_JOB, payload: { delivery_id: deliveryId, manual: true } })
       })
-      return this.getDelivery(endpointId, deliveryId)
+      return getDelivery(endpointId, deliveryId)
     },
   }
 }

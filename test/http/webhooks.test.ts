@@ -231,6 +231,13 @@ describe.each(testTargets())('webhooks on $name', (target) => {
     expect(receiver.received).toHaveLength(4)
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([delivery?.id]))
     for (const request of receiver.received) receiver.verify(endpoint.secret as string, request)
+    const metrics = (await t.inject({ method: 'GET', url: '/metrics' })).body
+    expect(metrics).toContain(
+      `kitsune_webhook_deliveries_total{endpoint="${endpoint.id}",result="failure"} 3`,
+    )
+    expect(metrics).toContain(
+      `kitsune_webhook_deliveries_total{endpoint="${endpoint.id}",result="success"} 1`,
+    )
     await disableAll()
   })
 
