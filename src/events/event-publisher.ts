@@ -5,8 +5,12 @@ import { eventOf, type KitsuneEvent } from './catalogue.js'
 
 export const WEBHOOK_DELIVER_JOB = 'webhook.deliver'
 
-/** How long an instance trusts its "are there enabled endpoints?" answer (other instances' changes). */
-export const DEFAULT_ENDPOINT_CACHE_MS = 5000
+/**
+ * How long an instance may trust its "are there enabled endpoints?" answer. 0 by default: the
+ * check is one indexed statement in the change's transaction, and with any cache an endpoint
+ * created on another instance would miss that instance's events for the cache's lifetime.
+ */
+export const DEFAULT_ENDPOINT_CACHE_MS = 0
 
 /** The job that carries one delivery: only its id (the body is on the delivery row). */
 export interface WebhookDeliverPayload {

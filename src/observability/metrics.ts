@@ -172,6 +172,8 @@ export function createMetrics(): Metrics {
         async collect() {
           const rows = await current()
           this.reset()
+          // Every kind the queue has seen gets a value: 0 when none of its jobs is waiting.
+          for (const row of rows) if (row.state !== 'queued') this.set({ kind: row.kind }, 0)
           for (const row of rows) if (row.state === 'queued') this.set({ kind: row.kind }, row.oldestSeconds)
         },
       })

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
 import { registerAndLogin } from '../helpers/factories.js'
@@ -20,11 +22,20 @@ function sampledNames(exposition: string): Set<string> {
 describe.skipIf(promtool.skip)(`GET /metrics passes promtool check metrics${promtool.note}`, () => {
   let t: TestApp
   let base: string
+  let receiver: Server | undefined
 
   beforeAll(async () => {
     promtool.require()
-    t = await buildTestApp({ target: pgliteTarget })
+    t = await buildTestApp({ target: pgliteTarget, env: { WEBHOOKS_ALLOW_PRIVATE: 'true' } })
     base = await t.app.listen({ port: 0, host: '127.0.0.1' })
+    // A webhook endpoint (a receiver answering 204) so the delivery counter has a sample too.
+    receiver = createServer((request, response) => {
+      request.resume()
+      request.on('end', () => response.writeHead(204).end())
+    })
+    await new Promise<void>((resolve) => receiver?.listen(0, '127.0.0.1', resolve))
+    const { port } = receiver.address() as AddressInfo
+    await t.kitsune.services.webhooks.create(null, { url: `http://127.0.0.1:${port}/hook`, events: ['*'] })
     // Give every labelled Kitsune metric a sample: a registration, logins, a refresh, queries.
     const { user, tokens } = await registerAndLogin(t)
     await t.inject({
@@ -37,8 +48,12 @@ describe.skipIf(promtool.skip)(`GET /metrics passes promtool check metrics${prom
       url: '/api/v1/auth/refresh',
       payload: { refresh_token: tokens.refresh_token },
     })
+    await t.kitsune.jobs.idle()
   })
-  afterAll(async () => t?.close())
+  afterAll(async () => {
+    await t?.close()
+    receiver?.close()
+  })
 
   it('lints clean, Kitsune metrics and Node.js default metrics alike', async () => {
     const response = await fetch(`${base}/metrics`)
