@@ -104,6 +104,7 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       clock,
       logger: logger.child({ component: 'jobs' }),
       metrics,
+      leaseSeconds: config.jobsLeaseSeconds,
     })
     metrics?.watchQueue(() => jobs.stats())
     const uow = createUnitOfWork(

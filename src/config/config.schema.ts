@@ -73,6 +73,11 @@ export interface Config {
   readonly webauthn: WebAuthnConfig
   /** JOBS_ENABLED: this instance runs queued jobs (e-mail, webhook deliveries). */
   readonly jobsEnabled: boolean
+  /**
+   * JOBS_LEASE_SECONDS: how long an instance holds a job it claimed; a job whose instance died runs
+   * again elsewhere after it. Unset: each kind's own (60 s for e-mail and webhooks).
+   */
+  readonly jobsLeaseSeconds: number | undefined
   /** WEBHOOKS_ALLOW_PRIVATE: webhook targets may be loopback, private or link-local addresses. */
   readonly webhooksAllowPrivate: boolean
 }
@@ -167,6 +172,7 @@ export const CONFIG_VARIABLES = [
   'WEBAUTHN_ORIGINS',
   'WEBAUTHN_ALLOWED_AAGUIDS',
   'JOBS_ENABLED',
+  'JOBS_LEASE_SECONDS',
   'WEBHOOKS_ALLOW_PRIVATE',
 ] as const
 

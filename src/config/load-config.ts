@@ -249,6 +249,8 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
     },
     webauthn,
     jobsEnabled: bool('JOBS_ENABLED', true),
+    jobsLeaseSeconds:
+      get('JOBS_LEASE_SECONDS') === undefined ? undefined : int('JOBS_LEASE_SECONDS', 60, 1, 3600),
     webhooksAllowPrivate: bool('WEBHOOKS_ALLOW_PRIVATE', false),
   }
   if (problems.length > 0) throw new ConfigError(problems)

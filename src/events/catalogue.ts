@@ -10,6 +10,7 @@ export const AUDIT_EVENT_TYPES = {
   'user.created': 'user.created',
   'user.login': 'user.login_succeeded',
   'user.login_failed': 'user.login_failed',
+  'user.locked': 'user.locked',
   'user.logout': 'user.logged_out',
   'session.revoked': 'session.revoked',
   'token.refresh_reused': 'session.refresh_token_reused',

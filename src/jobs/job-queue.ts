@@ -111,6 +111,8 @@ export function createJobQueue(deps: {
   concurrency?: number
   /** How often an idle runner looks for due jobs (a commit in this instance wakes it at once). */
   pollIntervalMs?: number
+  /** JOBS_LEASE_SECONDS: how long a claim holds a job, for every kind (default: each kind's own). */
+  leaseSeconds?: number
 }) {
   const { db, clock, logger } = deps
   const concurrency = deps.concurrency ?? 4
@@ -132,7 +134,7 @@ export function createJobQueue(deps: {
     if (kinds.length === 0 || limit <= 0) return []
     const now = clock.now()
     // The lease is the longest of the kinds' leases: one statement claims every kind.
-    const lease = Math.max(...kinds.map((kind) => policyOf(kind).leaseSeconds))
+    const lease = deps.leaseSeconds ?? Math.max(...kinds.map((kind) => policyOf(kind).leaseSeconds))
     const result = await sql<{
       id: string
       kind: string
@@ -331,8 +333,6 @@ export function createJobQueue(deps: {
             .where('state', '=', 'queued')
             .where('run_at', '<=', clock.now())
             .where('kind', 'in', [...handlers.keys(), ''])
-            // Held by another live instance: its business, not this one's to wait for.
-            .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', clock.now())]))
             .executeTakeFirstOrThrow()
           if (Number(due.n) === 0 || !running) return
         }

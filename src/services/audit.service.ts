@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'user.created',
   'user.login',
   'user.login_failed',
+  'user.locked',
   'user.logout',
   'session.revoked',
   'token.refresh_reused',

@@ -254,7 +254,7 @@ export function createAuthService(deps: {
       ctx: RequestContext,
     ): Promise<never> {
       metrics.login('bad_credentials')
-      await throttle.failed(email, ctx.ip)
+      const lockedForSeconds = await throttle.failed(email, ctx.ip)
       await audit.recordAlone(ctx, {
         action: 'user.login_failed',
         actorId: userId,
@@ -262,6 +262,15 @@ export function createAuthService(deps: {
         targetId: userId ?? undefined,
         metadata: { email, reason },
       })
+      // The account took its hourly maximum of wrong passwords: it waits out the hour.
+      if (lockedForSeconds !== undefined && userId)
+        await audit.recordAlone(ctx, {
+          action: 'user.locked',
+          actorId: null,
+          targetType: 'user',
+          targetId: userId,
+          metadata: { seconds: lockedForSeconds, failures: 'hourly maximum' },
+        })
       throw new AppError('INVALID_CREDENTIALS')
     },
 

@@ -64,18 +64,26 @@ export function createLoginThrottle(deps: {
       return failures !== undefined || ipFailures !== undefined
     },
 
-    async failed(email: string, ip: string): Promise<void> {
-      if (!enabled) return
+    /**
+     * Counts a failure. Returns the lock's length in seconds when this failure is the one that
+     * reached the hourly cap (the account now waits out the hour: `user.locked`), else undefined.
+     */
+    async failed(email: string, ip: string): Promise<number | undefined> {
+      if (!enabled) return undefined
       const k = keys(email, ip)
       const [account, pair] = await Promise.all([
         store.incr(k.failures, ACCOUNT_WINDOW_SECONDS),
         store.incr(k.ipFailures, IP_ACCOUNT_WINDOW_SECONDS),
       ])
-      if (account.value >= maxFailuresPerHour) await lock(k.lock, account.ttlSeconds)
-      else if (account.value >= FREE_FAILURES) {
+      let capped: number | undefined
+      if (account.value >= maxFailuresPerHour) {
+        await lock(k.lock, account.ttlSeconds)
+        if (account.value === maxFailuresPerHour) capped = account.ttlSeconds
+      } else if (account.value >= FREE_FAILURES) {
         await lock(k.lock, Math.min(2 ** (account.value - FREE_FAILURES), MAX_DELAY_SECONDS))
       }
       if (pair.value >= IP_ACCOUNT_MAX_FAILURES) await lock(k.ipLock, pair.ttlSeconds)
+      return capped
     },
 
     async succeeded(email: string, ip: string): Promise<void> {

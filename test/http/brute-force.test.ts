@@ -126,6 +126,15 @@ describe.each(testTargets())('login brute-force protection on $name', (target) =
     wait = expectLocked(await attempt(user.email, user.password))
     expect(wait).toBeGreaterThan(15 * 60)
     expect(wait).toBeLessThanOrEqual(3600)
+    // Reaching the cap is audited once, as user.locked (and so published as that event).
+    const locked = await t.kitsune.database.db
+      .selectFrom('audit_logs')
+      .select(['actor_id', 'target_id', 'metadata'])
+      .where('action', '=', 'user.locked')
+      .where('target_id', '=', user.id)
+      .execute()
+    expect(locked).toHaveLength(1)
+    expect(locked[0]).toMatchObject({ actor_id: null, target_id: user.id })
     clock.advance(30 * 60)
     expectLocked(await attempt(user.email, user.password))
     clock.advance(30 * 60)
