@@ -384,6 +384,16 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
     })
   }
 
+  /** A different person signing in on this browser ends the previous person's session. */
+  const endOtherPerson = async (
+    current: Awaited<ReturnType<typeof currentSession>>,
+    userId: string,
+    ctx: ReturnType<typeof requestContextOf>,
+  ) => {
+    if (current && current.user.id !== userId)
+      await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
+  }
+
   /** After a successful sign-in: the cookie, then back to the application or to the account page. */
   const signedIn = async (
     request: FastifyRequest,
@@ -553,9 +563,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
             returnTo={returnTo}
           />,
         )
-      // A different person signing in on this browser ends the previous person's session.
-      if (current && current.user.id !== outcome.userId)
-        await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
+      await endOtherPerson(current, outcome.userId, ctx)
       return signedIn(request, reply, page, outcome, interaction, { mfa_enabled: false }, returnTo)
     },
   )
@@ -614,8 +622,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         if (error.code === 'INVALID_MFA_CODE') return again(401, page.t('mfa.error_invalid'))
         throw error
       }
-      if (current && current.user.id !== opened.userId)
-        await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
+      await endOtherPerson(current, opened.userId, ctx)
       return signedIn(request, reply, page, opened, interaction, { mfa_enabled: true }, returnTo)
     },
   )
@@ -722,8 +729,7 @@ export function signInPage(scope: FastifyInstance, deps: PageDeps): void {
         if (error.code === 'INVALID_MFA_CODE') return sendPage(reply, 400, <ExpiredInteraction page={page} />)
         throw error
       }
-      if (current && current.user.id !== opened.userId)
-        await services.browserSessions.end({ sessionId: current.sessionId, userId: current.user.id }, ctx)
+      await endOtherPerson(current, opened.userId, ctx)
       return signedIn(request, reply, page, opened, interaction, { mfa_enabled: true }, returnTo)
     },
   )
