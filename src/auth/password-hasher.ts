@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { hash, verify } from '@node-rs/argon2'
 import { AppError } from '../errors/app-error.js'
+import { normalizeImportedHash } from './foreign-hashes.js'
+import { BCRYPT, ForeignHashError, isForeignHash, verifyForeign } from './stored-hash-forms.js'
 
 /** OWASP Password Storage cheat sheet, argon2id minimum: m=19 MiB, t=2, p=1. */
 export const ARGON2_OWASP = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
@@ -13,25 +15,39 @@ export interface Argon2Params {
 
 // @node-rs/argon2 exports Algorithm as a const enum; 2 is Argon2id.
 const ARGON2ID = 2
-const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/
+const ARGON2_HASH = /^\$argon2(id|i|d)\$/
 const ARGON2ID_HASH = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>
   /**
-   * Constant-time comparison inside argon2 (or bcrypt, for imported legacy hashes); false (never a
-   * throw) for a malformed hash.
+   * Constant-time comparison inside argon2 (or bcrypt and the foreign forms, for imported hashes);
+   * false (never a throw) for a malformed hash or NO_PASSWORD. Only SERVER_BUSY is thrown.
    */
   verify(passwordHash: string, password: string): Promise<boolean>
   /** Spends the same time as a real verification, for accounts that do not exist. */
   verifyDummy(password: string): Promise<void>
-  /** True for legacy bcrypt hashes and argon2id hashes weaker than the configured parameters. */
+  /** True for every hash but argon2id, and for argon2id weaker than the configured parameters. */
   needsRehash(passwordHash: string): boolean
 }
 
-/** Whether a stored hash is one Kitsune can verify (argon2id, or bcrypt from the Python design). */
+/**
+ * The stored value of an imported account that has no password: it matches no password, so the
+ * account signs in only after a password reset (which overwrites it).
+ */
+export const NO_PASSWORD = '!'
+
+/**
+ * Whether a stored hash is one Kitsune can verify, within the import bounds: argon2id, argon2i/d,
+ * bcrypt, and the foreign forms of stored-hash-forms.ts (PBKDF2, bcrypt_sha256, Firebase scrypt).
+ */
 export function isSupportedHash(passwordHash: string): boolean {
-  return BCRYPT.test(passwordHash) || ARGON2ID_HASH.test(passwordHash)
+  try {
+    return normalizeImportedHash(passwordHash) === passwordHash
+  } catch (error) {
+    if (error instanceof ForeignHashError) return false
+    throw error
+  }
 }
 
 /**
@@ -74,11 +90,16 @@ export function createPasswordHasher(
           const { default: bcrypt } = await import('bcrypt')
           return await gate(() => bcrypt.compare(password, passwordHash.replace(/^\$2y\$/, '$2b$')))
         }
-        return await gate(() => verify(passwordHash, password))
+        if (ARGON2_HASH.test(passwordHash)) return await gate(() => verify(passwordHash, password))
+        if (isForeignHash(passwordHash)) return await gate(() => verifyForeign(passwordHash, password))
       } catch (error) {
         if (error instanceof AppError) throw error
         return false
       }
+      // NO_PASSWORD or an unreadable hash: spend a verification's time all the same, so the answer
+      // does not tell such an account apart from a wrong password.
+      await hasher.verifyDummy(password)
+      return false
     },
     async verifyDummy(password) {
       dummyHash ??= hash(randomBytes(32).toString('base64url'), options)
