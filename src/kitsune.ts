@@ -39,6 +39,7 @@ import { createSigningKeyService } from './services/signing-key.service.js'
 import { createUserService } from './services/user.service.js'
 import { createUserAdminService } from './services/user-admin.service.js'
 import { createUserImportService } from './services/user-import.service.js'
+import { createUserExportService } from './services/user-export.service.js'
 import { createWebhookService } from './services/webhook.service.js'
 import { createMemoryStore } from './stores/memory-store.js'
 import { createRedisStore } from './stores/redis-store.js'
@@ -239,7 +240,8 @@ export async function createKitsune(config: Config, options: KitsuneOptions = {}
       users: createUserService({ uow, hasher, authState, audit, clock }),
       rbac: createRbacService({ uow, store, authState, audit }),
       userAdmin: createUserAdminService({ uow, hasher, authState, audit, mfa, passkeys, clock }),
-      userImport: createUserImportService({ uow, audit, clock }),
+      userImport: createUserImportService({ uow, audit, secretBox, clock }),
+      userExport: createUserExportService({ uow, audit, secretBox, clock }),
       clients: createOidcClientService({ uow, secretBox, audit, clock, idTokenAlgorithms: keys.algorithms }),
       oidcGrants: createOidcGrantService({ uow, audit, clock }),
       browserSessions: createBrowserSessionService({

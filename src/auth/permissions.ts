@@ -20,6 +20,9 @@ export const ADMIN_ROLE = 'admin'
 export const USER_ROLE = 'user'
 export const BUILT_IN_ROLES = [ADMIN_ROLE, USER_ROLE] as const
 
+/** A role's name: lower case letters, digits, `_` and `-`, 2–50 characters, starting with a letter. */
+export const ROLE_NAME = /^[a-z][a-z0-9_-]{1,49}$/
+
 export function isPermission(value: string): value is Permission {
   return (PERMISSIONS as readonly string[]).includes(value)
 }

@@ -24,8 +24,21 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./commands/create-admin.command.js')).createAdminCommand,
   },
   'users import': {
-    summary: 'Import users from a JSON-lines file (bcrypt or argon2id hashes keep working)',
+    summary: 'The earlier name of `kitsune import jsonl`',
     load: async () => (await import('./commands/users-import.command.js')).usersImportCommand,
+  },
+  import: {
+    summary:
+      'Import users from keycloak, supabase, auth0, firebase or Kitsune jsonl, keeping their password hashes',
+    load: async () => (await import('./commands/import.command.js')).importCommand,
+  },
+  export: {
+    summary: 'Export users, roles and password hashes as Kitsune JSONL (--include-mfa: sealed TOTP secrets)',
+    load: async () => (await import('./commands/export.command.js')).exportCommand,
+  },
+  doctor: {
+    summary: 'Check configuration, database, migrations, keys, audit head, Redis, SMTP and clock',
+    load: async () => (await import('./commands/doctor.command.js')).doctorCommand,
   },
   'audit verify': {
     summary: "Check the audit log's hash chain (exit 1 when broken)",

@@ -48,6 +48,7 @@ export const AUDIT_EVENT_TYPES = {
   'webhook.updated': 'webhook.updated',
   'webhook.deleted': 'webhook.deleted',
   'webhook.disabled': 'webhook.disabled',
+  'users.exported': 'users.exported',
 } as const satisfies Record<AuditAction, string>
 
 /** Sent only by "send a test event" to the one endpoint asked for; never fanned out. */
@@ -85,7 +86,7 @@ export interface KitsuneEvent {
 // Audit metadata never holds a secret by contract (AuditEntry); this is the second belt: a key that
 // names one, or a value shaped like a hash or a webhook secret, never leaves Kitsune.
 const SECRET_KEY = /pass(word|phrase)|hash|token|secret|totp|otp|code|key|credential|cookie|challenge|salt/i
-const SECRET_VALUE = /^(\$argon2|\$2[aby]\$|\$scrypt|whsec_)/
+const SECRET_VALUE = /^(\$argon2|\$2[aby]\$|\$scrypt|\$pbkdf2|\$firebase-scrypt|bcrypt_sha256\$|whsec_)/
 
 function scrub(value: unknown, depth = 0): unknown {
   if (depth > 4) return undefined

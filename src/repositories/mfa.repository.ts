@@ -47,6 +47,43 @@ export function createMfaRepository(db: Executor) {
       return result.numDeletedRows > 0n
     },
 
+    /** Confirmed authenticators and their unused recovery codes for many users (imports). */
+    async insertMany(
+      totp: ReadonlyArray<{ user_id: string; secret_enc: string; created_at: Date; confirmed_at: Date }>,
+      recoveryCodes: ReadonlyArray<{ user_id: string; code_hash: string; created_at: Date }>,
+    ): Promise<void> {
+      if (totp.length > 0)
+        await db
+          .insertInto('mfa_totp')
+          .values([...totp])
+          .execute()
+      if (recoveryCodes.length > 0)
+        await db
+          .insertInto('mfa_recovery_codes')
+          .values([...recoveryCodes])
+          .execute()
+    },
+
+    /** Confirmed authenticators and unused recovery codes of these users (exports). */
+    async secretsFor(userIds: readonly string[]) {
+      if (userIds.length === 0) return { totp: [], recoveryCodes: [] }
+      const [totp, recoveryCodes] = await Promise.all([
+        db
+          .selectFrom('mfa_totp')
+          .select(['user_id', 'secret_enc'])
+          .where('user_id', 'in', userIds)
+          .where('confirmed_at', 'is not', null)
+          .execute(),
+        db
+          .selectFrom('mfa_recovery_codes')
+          .select(['user_id', 'code_hash'])
+          .where('user_id', 'in', userIds)
+          .where('used_at', 'is', null)
+          .execute(),
+      ])
+      return { totp, recoveryCodes }
+    },
+
     async replaceRecoveryCodes(userId: string, hashes: readonly string[], now: Date): Promise<void> {
       await db.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute()
       await db

@@ -107,6 +107,15 @@ export function createRoleRepository(db: Executor) {
       }
     },
 
+    /** Role grants for many users in one statement (imports). */
+    async addUserRolesMany(rows: ReadonlyArray<{ user_id: string; role_name: string }>): Promise<void> {
+      if (rows.length > 0)
+        await db
+          .insertInto('user_roles')
+          .values([...rows])
+          .execute()
+    },
+
     async existing(names: readonly string[]): Promise<string[]> {
       if (names.length === 0) return []
       const rows = await db.selectFrom('roles').select('name').where('name', 'in', names).execute()

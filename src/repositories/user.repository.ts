@@ -93,6 +93,49 @@ export function createUserRepository(db: Executor) {
         .executeTakeFirst()
     },
 
+    /** The accounts that hold one of these (normalized) e-mail addresses or ids (imports). */
+    async findByEmailsOrIds(
+      emails: readonly string[],
+      ids: readonly string[],
+    ): Promise<Array<{ id: string; email: string }>> {
+      if (emails.length === 0 && ids.length === 0) return []
+      return db
+        .selectFrom('users')
+        .select(['id', sql<string>`lower(email)`.as('email')])
+        .where((eb) =>
+          eb.or([
+            ...(emails.length > 0 ? [eb(sql`lower(email)`, 'in', emails)] : []),
+            ...(ids.length > 0 ? [eb('id', 'in', ids)] : []),
+          ]),
+        )
+        .execute()
+    },
+
+    /** Many accounts in one statement (imports); a taken e-mail or id fails the whole statement. */
+    async insertMany(users: readonly NewUserRow[]): Promise<void> {
+      if (users.length > 0) await db.insertInto('users').values(users).execute()
+    },
+
+    /** Accounts in id order after `afterId`, with what an export carries (password hash included). */
+    async exportPage(afterId: string | null, limit: number) {
+      let query = db
+        .selectFrom('users')
+        .select((eb) => [
+          'users.id',
+          'users.email',
+          'users.full_name',
+          'users.password_hash',
+          'users.is_active',
+          'users.email_verified',
+          'users.mfa_enabled',
+          'users.created_at',
+          'users.locale',
+          rolesOf(eb),
+        ])
+      if (afterId) query = query.where('users.id', '>', afterId)
+      return query.orderBy('users.id').limit(limit).execute()
+    },
+
     /** Throws EMAIL_TAKEN when the address (case-insensitively) is already registered. */
     async insert(user: NewUserRow): Promise<void> {
       try {

@@ -51,6 +51,7 @@ export const AUDIT_ACTIONS = [
   'webhook.updated',
   'webhook.deleted',
   'webhook.disabled',
+  'users.exported',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

@@ -168,7 +168,11 @@ export function createAuthService(deps: {
         await hasher.verifyDummy(password)
         return this.loginFailed(null, account, 'unknown_email', ctx)
       }
-      const ok = await hasher.verify(credentials.password_hash, password)
+      let ok = await hasher.verify(credentials.password_hash, password)
+      // An imported hash was made by a system that did not normalise: the password as typed is
+      // tried too (once; it is re-hashed below in its normalised form).
+      if (!ok && password !== input.password && !credentials.password_hash.startsWith('$argon2id$'))
+        ok = await hasher.verify(credentials.password_hash, input.password)
       if (!ok) await this.loginFailed(credentials.id, account, 'bad_password', ctx)
       if (!credentials.is_active) await this.loginFailed(credentials.id, account, 'inactive', ctx)
       if (hadFailures) await throttle.succeeded(account, ctx.ip)

@@ -4,6 +4,7 @@ import {
   isPermission,
   PERMISSIONS,
   type Permission,
+  ROLE_NAME,
   rolesGrant,
 } from '../auth/permissions.js'
 import type { TransactionContext, UnitOfWork } from '../db/unit-of-work.js'
@@ -18,7 +19,6 @@ import type { Principal, RequestContext } from './request-context.js'
 const GRANTS_KEY = 'rbac:grants'
 const GRANTS_TTL_SECONDS = 300
 const DIRTY = 'd'
-const ROLE_NAME = /^[a-z][a-z0-9_-]{1,49}$/
 
 /**
  * Roles and permissions. The role→permission grants are cached in the shared store (refreshed

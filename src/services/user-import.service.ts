@@ -1,141 +1,304 @@
-import { isSupportedHash } from '../auth/password-hasher.js'
-import { USER_ROLE } from '../auth/permissions.js'
+import { NO_PASSWORD } from '../auth/password-hasher.js'
+import type { SecretBox } from '../auth/secret-box.js'
+import type { NewUserRow } from '../db/schema.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
+import { type ImportRecord, isRecord, type Mapped } from '../import/import-record.js'
+import type { SourceItem } from '../import/readers.js'
+import type { ImportSource } from '../import/sources.js'
 import type { Clock } from '../lib/clock.js'
-import { normalizeEmail } from '../lib/email.js'
 import { uuidv7 } from '../lib/uuid.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { AuditService } from './audit.service.js'
 
-export interface ImportLineError {
-  line: number
-  message: string
+/** What happened to one record of the file (the `--report` lines). */
+export type ImportOutcome =
+  | {
+      line: number
+      outcome: 'created' | 'would_create'
+      id: string
+      email: string
+      source_id?: string
+      notes?: string[]
+    }
+  | { line: number; outcome: 'unchanged'; id: string; email: string; reason: string }
+  | { line: number; outcome: 'skipped'; reason: string }
+  | { line: number; outcome: 'rejected'; reason: string }
+
+export interface ImportSummary {
+  source: string
+  dry_run: boolean
+  read: number
+  created: number
+  unchanged: number
+  skipped: number
+  rejected: number
+  with_totp: number
+  without_password: number
+  roles_created: string[]
+  seconds: number
 }
 
-export interface ImportResult {
-  imported: number
-  errors: ImportLineError[]
-  /** False when errors stopped the import and nothing was written. */
-  committed: boolean
+export interface ImportOptions {
+  /** The source kind, for the summary and the audit entry. */
+  source: string
+  dryRun: boolean
+  /** Called for every record, in file order. */
+  onOutcome?: (outcome: ImportOutcome) => void | Promise<void>
+  batchSize?: number
 }
 
-interface ImportRecord {
-  line: number
-  email: string
-  full_name: string | null
-  password_hash: string
-  is_active: boolean
-  roles: string[]
-}
-
-const FIELDS = new Set(['email', 'full_name', 'password_hash', 'is_active', 'roles'])
-
-function parseLine(text: string, line: number): ImportRecord | ImportLineError {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return { line, message: 'not valid JSON' }
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value))
-    return { line, message: 'not a JSON object' }
-  const record = value as Record<string, unknown>
-  const unknown = Object.keys(record).filter((key) => !FIELDS.has(key))
-  if (unknown.length > 0) return { line, message: `unknown field(s): ${unknown.join(', ')}` }
-  const email = typeof record.email === 'string' ? normalizeEmail(record.email) : undefined
-  if (!email) return { line, message: 'email is missing or invalid' }
-  if (typeof record.password_hash !== 'string' || !isSupportedHash(record.password_hash)) {
-    return { line, message: 'password_hash must be a bcrypt ($2a$/$2b$/$2y$) or argon2id hash' }
-  }
-  if (
-    record.full_name !== undefined &&
-    record.full_name !== null &&
-    (typeof record.full_name !== 'string' || record.full_name.length > 200)
+/** A batch's transaction failed: nothing of lines first..last was written (earlier batches were). */
+export class ImportBatchError extends Error {
+  constructor(
+    readonly firstLine: number,
+    readonly lastLine: number,
+    cause: unknown,
   ) {
-    return { line, message: 'full_name must be a string of at most 200 characters' }
-  }
-  if (record.is_active !== undefined && typeof record.is_active !== 'boolean')
-    return { line, message: 'is_active must be a boolean' }
-  const roles = record.roles ?? [USER_ROLE]
-  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string'))
-    return { line, message: 'roles must be an array of role names' }
-  return {
-    line,
-    email,
-    full_name: typeof record.full_name === 'string' ? record.full_name.trim() || null : null,
-    password_hash: record.password_hash,
-    is_active: record.is_active ?? true,
-    roles: [...new Set(roles as string[])].sort(),
+    super(
+      `lines ${firstLine}–${lastLine}: nothing of this batch was written (${cause instanceof Error ? cause.message : String(cause)}); earlier batches were, and running the import again continues where it stopped`,
+      { cause },
+    )
   }
 }
+
+const TOTP_CONTEXT = (userId: string) => `totp:${userId}`
 
 /**
- * Imports accounts from JSON lines `{email, full_name, password_hash, is_active, roles}` (e.g. from
- * Kitsune's Python design, whose bcrypt hashes keep working and are upgraded to argon2id at the
- * owner's next login). All in one transaction: a bad file imports nothing, unless `skipInvalid`,
- * which imports the good lines and reports the bad ones by line number.
+ * Imports accounts from any source (Keycloak, Supabase, Auth0, Firebase, Kitsune's JSON lines) with
+ * their original password hashes, which are verified at the owner's first sign-in and re-hashed to
+ * argon2id then. The file is streamed: records are taken in batches, each batch one transaction
+ * (all or nothing), so memory stays bounded whatever the file's size. An account whose e-mail is
+ * already registered is left as it is ("unchanged"): a second run changes nothing. One audit entry
+ * sums the run up; a dry run reads the database and writes nothing.
  */
 export function createUserImportService(deps: {
   uow: UnitOfWork<Repositories>
   audit: AuditService
+  secretBox: SecretBox
   clock: Clock
 }) {
-  const { uow, audit, clock } = deps
+  const { uow, audit, secretBox, clock } = deps
+
   return {
-    async importLines(lines: Iterable<string>, options: { skipInvalid: boolean }): Promise<ImportResult> {
-      const errors: ImportLineError[] = []
-      const records: ImportRecord[] = []
-      const seen = new Map<string, number>()
-      let number = 0
-      for (const text of lines) {
-        number++
-        if (text.trim() === '') continue
-        const parsed = parseLine(text, number)
-        if ('message' in parsed) errors.push(parsed)
-        else if (seen.has(parsed.email))
-          errors.push({ line: number, message: `duplicate of line ${seen.get(parsed.email)}` })
-        else {
-          seen.set(parsed.email, number)
-          records.push(parsed)
+    async importFile(source: ImportSource, path: string, options: ImportOptions): Promise<ImportSummary> {
+      return this.importItems(source, source.read(path), options)
+    },
+
+    async importItems(
+      source: ImportSource,
+      items: AsyncIterable<SourceItem>,
+      options: ImportOptions,
+    ): Promise<ImportSummary> {
+      const started = performance.now()
+      const batchSize = options.batchSize ?? 1000
+      const summary: ImportSummary = {
+        source: options.source,
+        dry_run: options.dryRun,
+        read: 0,
+        created: 0,
+        unchanged: 0,
+        skipped: 0,
+        rejected: 0,
+        with_totp: 0,
+        without_password: 0,
+        roles_created: [],
+        seconds: 0,
+      }
+      const knownRoles = new Set<string>()
+      const definitions = new Map((source.roles ?? []).map((role) => [role.name, role]))
+      const report = async (outcome: ImportOutcome) => {
+        if (outcome.outcome === 'created' || outcome.outcome === 'would_create') summary.created++
+        else summary[outcome.outcome]++
+        await options.onOutcome?.(outcome)
+      }
+
+      const flush = async (batch: Mapped[]) => {
+        if (batch.length === 0) return
+        const records = batch.filter(isRecord)
+        const outcomes = new Map<number, ImportOutcome>()
+        for (const item of batch) {
+          if ('error' in item)
+            outcomes.set(item.line, { line: item.line, outcome: 'rejected', reason: item.error })
+          else if ('skip' in item)
+            outcomes.set(item.line, { line: item.line, outcome: 'skipped', reason: item.skip })
+        }
+        const work = async (repos: Repositories) => {
+          const existing = await repos.users.findByEmailsOrIds(
+            [...new Set(records.map((r) => r.email))],
+            records.flatMap((r) => (r.id ? [r.id] : [])),
+          )
+          const byEmail = new Map(existing.map((row) => [row.email, row.id]))
+          const byId = new Map(existing.map((row) => [row.id, row.email]))
+          let fresh: Array<ImportRecord & { id: string }> = []
+          const seenEmail = new Map<string, number>()
+          const seenId = new Map<string, number>()
+          for (const record of records) {
+            const taken = byEmail.get(record.email)
+            if (taken) {
+              outcomes.set(record.line, {
+                line: record.line,
+                outcome: 'unchanged',
+                id: taken,
+                email: record.email,
+                reason: 'e-mail already registered',
+              })
+            } else if (record.id && byId.has(record.id)) {
+              outcomes.set(record.line, {
+                line: record.line,
+                outcome: 'rejected',
+                reason: `id ${record.id} belongs to another account`,
+              })
+            } else if (seenEmail.has(record.email) || (record.id && seenId.has(record.id))) {
+              const first = seenEmail.get(record.email) ?? seenId.get(record.id as string)
+              outcomes.set(record.line, {
+                line: record.line,
+                outcome: 'rejected',
+                reason: `duplicate of line ${first}`,
+              })
+            } else {
+              seenEmail.set(record.email, record.line)
+              const id = record.id ?? uuidv7()
+              seenId.set(id, record.line)
+              fresh.push({ ...record, id })
+            }
+          }
+          // Roles the batch needs that are not known yet: created when the source defines them (an
+          // export's custom roles) or brings its own (Keycloak's realm roles); otherwise the records
+          // that name them are rejected (a typo in a hand-made file must not invent a role).
+          const wanted = [...new Set(fresh.flatMap((r) => r.roles))].filter((name) => !knownRoles.has(name))
+          const unknownRoles = new Set<string>()
+          if (wanted.length > 0) {
+            const present = new Set(await repos.roles.existing(wanted))
+            for (const name of wanted) {
+              if (present.has(name)) knownRoles.add(name)
+              else if (source.createsRoles || definitions.has(name)) {
+                if (!options.dryRun) {
+                  const definition = definitions.get(name)
+                  await repos.roles.insert({
+                    name,
+                    description: definition?.description || `Imported from ${options.source}`,
+                  })
+                  if (definition && definition.permissions.length > 0)
+                    await repos.roles.setPermissions(name, definition.permissions)
+                }
+                summary.roles_created.push(name)
+                knownRoles.add(name)
+              } else unknownRoles.add(name)
+            }
+          }
+          if (unknownRoles.size > 0) {
+            for (const record of fresh.filter((r) => r.roles.some((name) => unknownRoles.has(name)))) {
+              outcomes.set(record.line, {
+                line: record.line,
+                outcome: 'rejected',
+                reason: `unknown role(s): ${record.roles.filter((name) => unknownRoles.has(name)).join(', ')}`,
+              })
+            }
+            fresh = fresh.filter((r) => !r.roles.some((name) => unknownRoles.has(name)))
+          }
+          if (!options.dryRun && fresh.length > 0) {
+            const now = clock.now()
+            await repos.users.insertMany(
+              fresh.map(
+                (r): NewUserRow => ({
+                  id: r.id,
+                  email: r.email,
+                  full_name: r.fullName,
+                  password_hash: r.passwordHash,
+                  is_active: r.isActive,
+                  email_verified: r.emailVerified,
+                  mfa_enabled: r.totpSecret !== undefined,
+                  locale: r.locale ?? null,
+                  created_at: r.createdAt ?? now,
+                  updated_at: now,
+                  password_changed_at: now,
+                }),
+              ),
+            )
+            await repos.roles.addUserRolesMany(
+              fresh.flatMap((r) => r.roles.map((role_name) => ({ user_id: r.id, role_name }))),
+            )
+            const withTotp = fresh.filter((r) => r.totpSecret !== undefined)
+            await repos.mfa.insertMany(
+              withTotp.map((r) => ({
+                user_id: r.id,
+                secret_enc: secretBox.seal(r.totpSecret as string, TOTP_CONTEXT(r.id)),
+                created_at: now,
+                confirmed_at: now,
+              })),
+              withTotp.flatMap((r) =>
+                (r.recoveryCodeHashes ?? []).map((code_hash) => ({
+                  user_id: r.id,
+                  code_hash,
+                  created_at: now,
+                })),
+              ),
+            )
+          }
+          for (const r of fresh) {
+            if (r.totpSecret) summary.with_totp++
+            if (r.passwordHash === NO_PASSWORD) summary.without_password++
+            outcomes.set(r.line, {
+              line: r.line,
+              outcome: options.dryRun ? 'would_create' : 'created',
+              id: r.id,
+              email: r.email,
+              ...(r.sourceId ? { source_id: r.sourceId } : {}),
+              ...(r.notes ? { notes: r.notes } : {}),
+            })
+          }
+        }
+        const rolesBefore = summary.roles_created.length
+        const counters = { with_totp: summary.with_totp, without_password: summary.without_password }
+        try {
+          if (options.dryRun) await work(uow.read)
+          else await uow.run((repos) => work(repos))
+        } catch (error) {
+          // The batch rolled back: forget what it counted and the roles it believed it created.
+          for (const name of summary.roles_created.splice(rolesBefore)) knownRoles.delete(name)
+          Object.assign(summary, counters)
+          throw new ImportBatchError(batch[0]?.line ?? 0, batch.at(-1)?.line ?? 0, error)
+        }
+        for (const item of batch) {
+          const outcome = outcomes.get(item.line)
+          if (outcome) await report(outcome)
         }
       }
-      return uow.run(async (repos, tx) => {
-        const known = new Set(await repos.roles.existing([...new Set(records.flatMap((r) => r.roles))]))
-        const valid: ImportRecord[] = []
-        for (const record of records) {
-          const missing = record.roles.filter((role) => !known.has(role))
-          if (missing.length > 0)
-            errors.push({ line: record.line, message: `unknown role(s): ${missing.join(', ')}` })
-          else if (await repos.users.findCredentialsByEmail(record.email))
-            errors.push({ line: record.line, message: 'e-mail already registered' })
-          else valid.push(record)
+
+      let batch: Mapped[] = []
+      for await (const item of items) {
+        summary.read++
+        batch.push(
+          'error' in item ? { line: item.line, error: item.error } : source.map(item.value, item.line),
+        )
+        if (batch.length >= batchSize) {
+          await flush(batch)
+          batch = []
         }
-        errors.sort((a, b) => a.line - b.line)
-        if (errors.length > 0 && !options.skipInvalid) return { imported: 0, errors, committed: false }
-        const now = clock.now()
-        for (const record of valid) {
-          const id = uuidv7()
-          await repos.users.insert({
-            id,
-            email: record.email,
-            full_name: record.full_name,
-            password_hash: record.password_hash,
-            is_active: record.is_active,
-            created_at: now,
-            updated_at: now,
-            password_changed_at: now,
-          })
-          await repos.roles.setUserRoles(id, record.roles)
-        }
-        if (valid.length > 0) {
-          await audit.record(repos, tx, undefined, {
+      }
+      await flush(batch)
+      summary.seconds = Math.round(performance.now() - started) / 1000
+
+      if (!options.dryRun && (summary.created > 0 || summary.roles_created.length > 0)) {
+        await uow.run((repos, tx) =>
+          audit.record(repos, tx, undefined, {
             action: 'user.created',
             actorId: null,
-            metadata: { import: true, count: valid.length },
-          })
-        }
-        return { imported: valid.length, errors, committed: true }
-      })
+            metadata: {
+              import: true,
+              source: summary.source,
+              count: summary.created,
+              unchanged: summary.unchanged,
+              skipped: summary.skipped,
+              rejected: summary.rejected,
+              with_totp: summary.with_totp,
+              without_password: summary.without_password,
+              roles_created: summary.roles_created,
+            },
+          }),
+        )
+      }
+      return summary
     },
   }
 }

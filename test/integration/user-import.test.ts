@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import bcrypt from 'bcrypt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPasswordHasher } from '../../src/auth/password-hasher.js'
+import { jsonlSource } from '../../src/import/jsonl.source.js'
 import { buildTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/build-test-app.js'
 import { uniqueEmail } from '../helpers/factories.js'
 import {
@@ -59,6 +60,19 @@ async function storedHash(t: TestApp, email: string): Promise<string | undefined
 const loginStatus = async (t: TestApp, email: string, password = OLD_PASSWORD) =>
   (await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } })).statusCode
 
+async function* itemsOf(lines: string[]) {
+  let n = 0
+  for (const text of lines) {
+    n++
+    if (text.trim() === '') continue
+    try {
+      yield { line: n, value: JSON.parse(text) as unknown }
+    } catch {
+      yield { line: n, error: 'not valid JSON' }
+    }
+  }
+}
+
 describe.each(testTargets())('user import service on $name', (target) => {
   let t: TestApp
   beforeAll(async () => {
@@ -66,13 +80,16 @@ describe.each(testTargets())('user import service on $name', (target) => {
   })
   afterAll(async () => t?.close())
 
-  const importLines = (lines: string[], skipInvalid = false) =>
-    t.kitsune.services.userImport.importLines(lines, { skipInvalid })
+  const importLines = (lines: string[], app: TestApp = t, dryRun = false) =>
+    app.kitsune.services.userImport.importItems(jsonlSource(undefined), itemsOf(lines), {
+      source: 'jsonl',
+      dryRun,
+    })
 
   it('imports a good file with the given roles and names', async () => {
     const [a, b] = [uniqueEmail(), uniqueEmail()]
     const result = await importLines([line(a, bcrypt2b), line(b, argon2t2, { roles: ['admin', 'user'] })])
-    expect(result).toEqual({ imported: 2, errors: [], committed: true })
+    expect(result).toMatchObject({ read: 2, created: 2, rejected: 0, unchanged: 0 })
     expect(await storedHash(t, a)).toBe(bcrypt2b)
     expect(await storedHash(t, b)).toBe(argon2t2)
   })
@@ -100,37 +117,67 @@ describe.each(testTargets())('user import service on $name', (target) => {
     expect(await storedHash(t, email)).toBe(argon2t2)
   })
 
-  it('imports nothing from a file with bad lines and reports each bad line number', async () => {
+  it('imports the good lines and rejects each bad one by its number, in file order', async () => {
     const good: [string, string] = [uniqueEmail(), uniqueEmail()]
-    const result = await importLines(mixedFile(good))
-    expect(result.committed).toBe(false)
-    expect(result.imported).toBe(0)
-    expect(result.errors.map((e) => e.line)).toEqual(BAD_LINES)
-    expect(result.errors.find((e) => e.line === 5)?.message).toContain('duplicate of line 1')
-    for (const email of good) expect(await storedHash(t, email)).toBeUndefined()
-  })
-
-  it('reports an e-mail that is already registered', async () => {
-    const email = uniqueEmail()
-    await importLines([line(email, bcrypt2b)])
-    const result = await importLines([line(uniqueEmail(), bcrypt2b), line(email, argon2t2)])
-    expect(result).toMatchObject({ imported: 0, committed: false, errors: [{ line: 2 }] })
-  })
-
-  it('imports the good lines with skipInvalid and still reports the bad ones', async () => {
-    const good: [string, string] = [uniqueEmail(), uniqueEmail()]
-    const result = await importLines(mixedFile(good), true)
-    expect(result).toMatchObject({ imported: 2, committed: true })
-    expect(result.errors.map((e) => e.line)).toEqual(BAD_LINES)
+    const outcomes: Array<{ line: number; outcome: string; reason?: string }> = []
+    const result = await t.kitsune.services.userImport.importItems(
+      jsonlSource(undefined),
+      itemsOf(mixedFile(good)),
+      {
+        source: 'jsonl',
+        dryRun: false,
+        onOutcome: (o) => {
+          outcomes.push(o as { line: number; outcome: string; reason?: string })
+        },
+      },
+    )
+    expect(result).toMatchObject({ created: 2, rejected: BAD_LINES.length })
+    expect(outcomes.map((o) => o.line)).toEqual([1, ...BAD_LINES, 8])
+    expect(outcomes.filter((o) => o.outcome === 'rejected').map((o) => o.line)).toEqual(BAD_LINES)
+    expect(outcomes.find((o) => o.line === 5)?.reason).toContain('duplicate of line 1')
+    expect(outcomes.find((o) => o.line === 4)?.reason).toContain('unknown role(s): no-such-role')
     expect(await storedHash(t, good[0])).toBe(bcrypt2b)
     expect(await loginStatus(t, good[1])).toBe(200)
+    const role = await t.kitsune.database.db
+      .selectFrom('roles')
+      .select('name')
+      .where('name', '=', 'no-such-role')
+      .executeTakeFirst()
+    expect(role).toBeUndefined()
+  })
+
+  it('leaves an e-mail that is already registered unchanged; a second run changes nothing', async () => {
+    const email = uniqueEmail()
+    await importLines([line(email, bcrypt2b)])
+    const other = uniqueEmail()
+    const first = await importLines([line(other, bcrypt2b), line(email.toUpperCase(), argon2t2)])
+    expect(first).toMatchObject({ created: 1, unchanged: 1, rejected: 0 })
+    expect(await storedHash(t, email)).toBe(bcrypt2b)
+    const again = await importLines([line(other, bcrypt2b), line(email, argon2t2)])
+    expect(again).toMatchObject({ created: 0, unchanged: 2, rejected: 0 })
+  })
+
+  it('a dry run counts what would be created and writes nothing', async () => {
+    const email = uniqueEmail()
+    const before = await t.kitsune.database.db
+      .selectFrom('audit_logs')
+      .select(t.kitsune.database.db.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow()
+    const result = await importLines([line(email, bcrypt2b)], t, true)
+    expect(result).toMatchObject({ created: 1, dry_run: true })
+    expect(await storedHash(t, email)).toBeUndefined()
+    const after = await t.kitsune.database.db
+      .selectFrom('audit_logs')
+      .select(t.kitsune.database.db.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow()
+    expect(Number(after.n)).toBe(Number(before.n))
   })
 
   it('rehashes an imported t=2 argon2id hash at login when ARGON2_TIME_COST=3', async () => {
     const stronger = await buildTestApp({ target, env: { ARGON2_TIME_COST: '3' } })
     try {
       const email = uniqueEmail()
-      await stronger.kitsune.services.userImport.importLines([line(email, argon2t2)], { skipInvalid: false })
+      await importLines([line(email, argon2t2)], stronger)
       expect(await loginStatus(stronger, email)).toBe(200)
       expect(await storedHash(stronger, email)).toMatch(/^\$argon2id\$v=19\$m=19456,t=3,p=1\$/)
       expect(await loginStatus(stronger, email)).toBe(200)
@@ -185,29 +232,21 @@ describe.skipIf(!TEST_DATABASE_URL)('kitsune users import (CLI) on PostgreSQL', 
     const [a, b] = [uniqueEmail(), uniqueEmail()]
     const result = await runImport(writeFile('good.jsonl', [line(a, bcrypt2b), line(b, argon2t2)]))
     expect(result).toMatchObject({ code: 0, stderr: '' })
-    expect(result.stdout).toContain('imported 2 user(s)')
+    expect(result.stdout).toContain('2 created')
     expect(await loginStatus(t, a)).toBe(200)
     expect(await storedHash(t, a)).toMatch(/^\$argon2id\$/)
     expect(await loginStatus(t, b)).toBe(200)
   })
 
-  it('exits 1 for a file with bad lines, naming each line on stderr, and imports nothing', async () => {
+  it('exits 1 for a file with bad lines, naming each line on stderr, and imports the good ones', async () => {
     const good: [string, string] = [uniqueEmail(), uniqueEmail()]
     const file = writeFile('mixed.jsonl', mixedFile(good))
-    const result = await runImport(file)
+    const result = await runImport(file, '--skip-invalid')
     expect(result.code).toBe(1)
     for (const n of BAD_LINES) expect(result.stderr).toContain(`${file}:${n}: `)
-    expect(result.stderr).toContain('nothing imported')
-    for (const email of good) expect(await storedHash(t, email)).toBeUndefined()
-  })
-
-  it('imports the good lines with --skip-invalid and exits 0', async () => {
-    const good: [string, string] = [uniqueEmail(), uniqueEmail()]
-    const file = writeFile('skip.jsonl', mixedFile(good))
-    const result = await runImport(file, '--skip-invalid')
-    expect(result.code).toBe(0)
-    expect(result.stdout).toContain('imported 2 user(s); skipped 5 bad line(s)')
-    expect(result.stderr).toContain(`${file}:2: `)
+    expect(result.stdout).toContain(
+      `2 created, 0 unchanged (already present), 0 skipped, ${BAD_LINES.length} rejected`,
+    )
     expect(await loginStatus(t, good[0])).toBe(200)
   })
 

@@ -1,29 +1,9 @@
-import { createInterface } from 'node:readline'
-import { Writable } from 'node:stream'
 import { loadConfig } from '../../config/load-config.js'
 import { AppError } from '../../errors/app-error.js'
 import { createKitsune } from '../../kitsune.js'
 import { createLogger } from '../../observability/logger.js'
 import { CliError, type Command } from '../command.js'
-
-/** Asks on a terminal without echo; otherwise reads the first line of stdin. */
-async function readPassword(): Promise<string> {
-  const muted = new Writable({
-    write(_chunk, _encoding, done) {
-      done()
-    },
-  })
-  const tty = Boolean(process.stdin.isTTY)
-  if (tty) process.stderr.write('Password: ')
-  const rl = createInterface({ input: process.stdin, output: tty ? muted : undefined, terminal: tty })
-  try {
-    for await (const line of rl) return line
-    return ''
-  } finally {
-    rl.close()
-    if (tty) process.stderr.write('\n')
-  }
-}
+import { readSecret } from '../read-secret.js'
 
 export const createAdminCommand: Command = {
   summary: 'Create an administrator, or give an existing account the admin role',
@@ -33,7 +13,7 @@ export const createAdminCommand: Command = {
   async run({ values }) {
     const email = values.email
     if (typeof email !== 'string' || email === '') throw new CliError('--email is required', 2)
-    const password = await readPassword()
+    const password = await readSecret('Password: ')
     if ([...password].length < 8 || [...password].length > 256)
       throw new CliError('the password must be 8 to 256 characters', 2)
     const config = loadConfig()
