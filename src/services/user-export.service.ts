@@ -9,6 +9,8 @@ import type { AuditService } from './audit.service.js'
 export interface ExportSummary {
   users: number
   with_totp: number
+  /** Accounts with two-step verification whose secrets stayed behind (no `--include-mfa`). */
+  mfa_left_out: number
   roles: number
 }
 
@@ -51,7 +53,7 @@ export function createUserExportService(deps: {
         ...(options.mfa ? { mfa: options.mfa.header } : {}),
       }
       await options.write(JSON.stringify(header))
-      const summary: ExportSummary = { users: 0, with_totp: 0, roles: custom.length }
+      const summary: ExportSummary = { users: 0, with_totp: 0, mfa_left_out: 0, roles: custom.length }
       let after: string | null = null
       for (;;) {
         const page = await repos.users.exportPage(after, options.pageSize ?? 1000)
@@ -74,7 +76,7 @@ export function createUserExportService(deps: {
               recovery_codes: codes.get(user.id) ?? [],
             }
             summary.with_totp++
-          }
+          } else if (user.mfa_enabled) summary.mfa_left_out++
           await options.write(
             JSON.stringify({
               id: user.id,

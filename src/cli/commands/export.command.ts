@@ -73,6 +73,9 @@ export const exportCommand: Command = {
         process.stdout.write(
           `exported ${summary.users} user(s) and ${summary.roles} custom role(s) to ${file}` +
             (mfa ? `; ${summary.with_totp} authenticator secret(s) sealed with the passphrase` : '') +
+            (summary.mfa_left_out > 0
+              ? `; ${summary.mfa_left_out} account(s) with two-step verification exported without it (--include-mfa keeps it)`
+              : '') +
             '\n',
         )
         return 0
