@@ -35,6 +35,9 @@ export interface MfaChallenge {
   methods: readonly MfaMethod[]
 }
 
+/** The secret box context a user's TOTP secret is sealed under: it opens only as that user's. */
+export const totpSealContext = (userId: string): string => `totp:${userId}`
+
 /**
  * TOTP (RFC 6238) with recovery codes. Secrets are encrypted with SECRET_KEY; a code is accepted
  * at most once; the login step-up token is single-use, lives five minutes and dies after five
@@ -53,7 +56,7 @@ export function createMfaService(deps: {
   issuer: string
 }) {
   const { uow, secretBox, hasher, audit, authState, outbox, templates, store, clock, issuer } = deps
-  const context = (userId: string) => `totp:${userId}`
+  const context = totpSealContext
   const challengeKey = (hash: string) => `mfa:${hash}`
   const attemptsKey = (hash: string) => `mfa:n:${hash}`
   const accountFailuresKey = (userId: string) => `mfa:fail:${userId}`

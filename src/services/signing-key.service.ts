@@ -34,6 +34,9 @@ export const ID_TOKEN_ALGORITHM = 'RS256' satisfies AsymmetricAlgorithm
  */
 export const ID_TOKEN_MAX_TTL_SECONDS = 3600
 
+/** The secret box context a private signing key is sealed under: it opens only as this key's. */
+export const signingKeySealContext = (kid: string): string => `signing-key:${kid}`
+
 export interface RotatedKey {
   readonly algorithm: AsymmetricAlgorithm
   /** The new current key. */
@@ -87,7 +90,7 @@ export function createSigningKeyService(deps: {
   let lastUnknownReload = 0
   let timer: NodeJS.Timeout | undefined
 
-  const sealContext = (kid: string) => `signing-key:${kid}`
+  const sealContext = signingKeySealContext
   const isManaged = (algorithm: string): algorithm is AsymmetricAlgorithm =>
     (algorithms as string[]).includes(algorithm)
   const hasCurrent = (rows: SigningKeyRow[], algorithm: AsymmetricAlgorithm) =>
