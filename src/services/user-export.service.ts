@@ -5,6 +5,7 @@ import { EXPORT_FORMAT, exportTotpContext, type KitsuneExportHeader } from '../i
 import type { Clock } from '../lib/clock.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { AuditService } from './audit.service.js'
+import { totpSealContext } from './mfa.service.js'
 
 export interface ExportSummary {
   users: number
@@ -70,7 +71,7 @@ export function createUserExportService(deps: {
           const sealed = totp.get(user.id)
           let mfa: { totp: string; recovery_codes: string[] } | undefined
           if (options.mfa && sealed) {
-            const secret = secretBox.open(sealed, `totp:${user.id}`)
+            const secret = secretBox.open(sealed, totpSealContext(user.id))
             mfa = {
               totp: options.mfa.seal(secret, exportTotpContext(user.id)),
               recovery_codes: codes.get(user.id) ?? [],

@@ -9,6 +9,7 @@ import type { Clock } from '../lib/clock.js'
 import { uuidv7 } from '../lib/uuid.js'
 import type { Repositories } from '../repositories/repositories.js'
 import type { AuditService } from './audit.service.js'
+import { totpSealContext } from './mfa.service.js'
 
 /** What happened to one record of the file (the `--report` lines). */
 export type ImportOutcome =
@@ -60,8 +61,6 @@ export class ImportBatchError extends Error {
     )
   }
 }
-
-const TOTP_CONTEXT = (userId: string) => `totp:${userId}`
 
 /**
  * Imports accounts from any source (Keycloak, Supabase, Auth0, Firebase, Kitsune's JSON lines) with
@@ -222,7 +221,7 @@ export function createUserImportService(deps: {
             await repos.mfa.insertMany(
               withTotp.map((r) => ({
                 user_id: r.id,
-                secret_enc: secretBox.seal(r.totpSecret as string, TOTP_CONTEXT(r.id)),
+                secret_enc: secretBox.seal(r.totpSecret as string, totpSealContext(r.id)),
                 created_at: now,
                 confirmed_at: now,
               })),

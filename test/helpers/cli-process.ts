@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { request } from 'node:http'
 import { type AddressInfo, createServer } from 'node:net'
 import { join } from 'node:path'
@@ -10,6 +11,12 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 // By absolute path, so the child can run in a scratch directory and never reads a developer's .env.
 const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
 const CLI = join(ROOT, 'src/cli/main.ts')
+// CI builds dist/ before the tests and sets KITSUNE_TEST_CLI=dist: the CLI processes then run the
+// built JavaScript (what `npm start` and the Docker image run) and start without compiling.
+const BUILT_CLI = join(ROOT, 'dist/cli/main.js')
+const USE_BUILT = process.env.KITSUNE_TEST_CLI === 'dist'
+if (USE_BUILT && !existsSync(BUILT_CLI))
+  throw new Error('KITSUNE_TEST_CLI=dist but dist/ is not built: npm run build')
 
 export interface CliResult {
   code: number | null
@@ -58,7 +65,8 @@ export function cliEnv(dataDir: string, extra: Record<string, string> = {}): Rec
 
 /** Starts `kitsune <args>` in its own process group (so a cluster's workers can be cleaned up too). */
 export function startCli(args: string[], env: Record<string, string>, input?: string): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
+  const entry = USE_BUILT ? [BUILT_CLI] : ['--import', TSX_LOADER, CLI]
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: env.KITSUNE_DATA_DIR,
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
