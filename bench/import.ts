@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { BackendCpuTracker, BenchDatabase } from './infra.js'
+import { clockTicksPerSecond } from './proc.js'
 
 const USAGE = `Usage: npm run bench:import -- [--users 100000] [--target postgres|pglite] [--keep-file]
 
@@ -33,7 +34,8 @@ runs the real CLI against a fresh database: \`kitsune migrate\`, \`kitsune impor
   --keep-file         leave the generated export in place (its path is printed)
 
 The CLI runs from dist/cli/main.js when dist/ is at least as new as src/ (npm run build), otherwise
-from src/cli/main.ts through tsx's loader; the report says which.`
+from src/cli/main.ts through tsx's loader; the report says which. It prints the load average before
+and after: measure on an otherwise idle machine.`
 
 const { values } = parseArgs({
   options: {
@@ -360,7 +362,7 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv, database?: BenchDa
     stderr,
     peakRssMiB,
     cpuSeconds,
-    dbCpuSeconds: dbTicks === null ? null : dbTicks / 100,
+    dbCpuSeconds: dbTicks === null ? null : dbTicks / clockTicksPerSecond(),
   }
 }
 
