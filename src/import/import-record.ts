@@ -21,8 +21,25 @@ export interface ImportRecord {
   totpSecret?: string
   /** SHA-256 hashes (base64url) of unused recovery codes, as Kitsune stores them. */
   recoveryCodeHashes?: string[]
+  /** Passkeys from another Kitsune (they work where the relying party id is the same). */
+  passkeys?: ImportedPasskey[]
+  /** The source had two-step verification on: kept when a passkey came along to serve it. */
+  mfaEnabled?: boolean
   /** Things of the source account that were not brought along (for the report). */
   notes?: string[]
+}
+
+export interface ImportedPasskey {
+  credential_id: string
+  public_key: string
+  sign_count: number
+  transports: string[]
+  aaguid: string
+  backup_eligible: boolean
+  backed_up: boolean
+  user_verified: boolean
+  name: string
+  created_at?: Date
 }
 
 /** A record that cannot be imported (`error`) or is deliberately left out (`skip`). */

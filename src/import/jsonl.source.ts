@@ -3,6 +3,7 @@ import { NO_PASSWORD } from '../auth/password-hasher.js'
 import { isPermission, ROLE_NAME } from '../auth/permissions.js'
 import {
   emailOf,
+  type ImportedPasskey,
   idFields,
   type Mapped,
   roleNameOf,
@@ -36,7 +37,50 @@ const FIELDS = new Set([
   'created_at',
   'locale',
   'mfa',
+  'mfa_enabled',
+  'passkeys',
 ])
+const B64URL = /^[A-Za-z0-9_-]+$/
+const AAGUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const TRANSPORTS = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'])
+
+function passkeyOf(value: unknown): ImportedPasskey | undefined {
+  if (!value || typeof value !== 'object') return undefined
+  const p = value as Record<string, unknown>
+  const ok =
+    typeof p.credential_id === 'string' &&
+    B64URL.test(p.credential_id) &&
+    p.credential_id.length <= 1366 &&
+    typeof p.public_key === 'string' &&
+    B64URL.test(p.public_key) &&
+    p.public_key.length <= 4096 &&
+    Number.isSafeInteger(p.sign_count) &&
+    (p.sign_count as number) >= 0 &&
+    Array.isArray(p.transports) &&
+    p.transports.every((t) => typeof t === 'string' && TRANSPORTS.has(t)) &&
+    typeof p.aaguid === 'string' &&
+    AAGUID.test(p.aaguid) &&
+    typeof p.backup_eligible === 'boolean' &&
+    typeof p.backed_up === 'boolean' &&
+    typeof p.user_verified === 'boolean' &&
+    typeof p.name === 'string' &&
+    p.name.trim().length >= 1 &&
+    p.name.length <= 64
+  if (!ok) return undefined
+  const createdAt = typeof p.created_at === 'string' ? timeOf(p.created_at) : undefined
+  return {
+    credential_id: p.credential_id as string,
+    public_key: p.public_key as string,
+    sign_count: p.sign_count as number,
+    transports: p.transports as string[],
+    aaguid: p.aaguid as string,
+    backup_eligible: p.backup_eligible as boolean,
+    backed_up: p.backed_up as boolean,
+    user_verified: p.user_verified as boolean,
+    name: (p.name as string).trim(),
+    ...(createdAt ? { created_at: createdAt } : {}),
+  }
+}
 const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/
 const RECOVERY_HASH = /^[A-Za-z0-9_-]{43}$/
 
@@ -141,6 +185,18 @@ export function mapKitsuneLine(
       return { line, error: 'mfa.recovery_codes must be at most 50 recovery-code hashes' }
     recoveryCodeHashes = codes as string[]
   }
+  if (record.mfa_enabled !== undefined && typeof record.mfa_enabled !== 'boolean')
+    return { line, error: 'mfa_enabled must be a boolean' }
+  const passkeys: ImportedPasskey[] = []
+  if (record.passkeys !== undefined) {
+    if (!Array.isArray(record.passkeys) || record.passkeys.length > 50)
+      return { line, error: 'passkeys must be an array of at most 50 passkeys' }
+    for (const [index, value] of record.passkeys.entries()) {
+      const passkey = passkeyOf(value)
+      if (!passkey) return { line, error: `passkeys[${index}] is not a valid passkey` }
+      passkeys.push(passkey)
+    }
+  }
   return {
     line,
     ...idFields(record.id),
@@ -154,6 +210,8 @@ export function mapKitsuneLine(
     ...(record.locale ? { locale: record.locale as string } : {}),
     ...(totpSecret ? { totpSecret } : {}),
     ...(recoveryCodeHashes && recoveryCodeHashes.length > 0 ? { recoveryCodeHashes } : {}),
+    ...(passkeys.length > 0 ? { passkeys } : {}),
+    ...(record.mfa_enabled === true ? { mfaEnabled: true } : {}),
   }
 }
 

@@ -42,6 +42,29 @@ export function createPasskeyRepository(db: Executor) {
       return Number(row.n)
     },
 
+    /** The passkeys of these users (exports). */
+    async listByUsers(userIds: readonly string[]): Promise<PasskeyRecord[]> {
+      if (userIds.length === 0) return []
+      return db
+        .selectFrom('passkeys')
+        .selectAll()
+        .where('user_id', 'in', userIds)
+        .orderBy('created_at')
+        .execute()
+    },
+
+    /** Many credentials at once (imports); one already registered (to anyone) is left out. */
+    async insertMany(rows: readonly PasskeyRecord[]): Promise<string[]> {
+      if (rows.length === 0) return []
+      const inserted = await db
+        .insertInto('passkeys')
+        .values([...rows])
+        .onConflict((oc) => oc.column('credential_id').doNothing())
+        .returning('user_id')
+        .execute()
+      return inserted.map((row) => row.user_id)
+    },
+
     /** Inserts a credential; false when its credential id is already registered (to anyone). */
     async insert(row: PasskeyRecord): Promise<boolean> {
       const result = await db

@@ -10,6 +10,7 @@ import { totpSealContext } from './mfa.service.js'
 export interface ExportSummary {
   users: number
   with_totp: number
+  passkeys: number
   /** Accounts with two-step verification whose secrets stayed behind (no `--include-mfa`). */
   mfa_left_out: number
   roles: number
@@ -54,7 +55,13 @@ export function createUserExportService(deps: {
         ...(options.mfa ? { mfa: options.mfa.header } : {}),
       }
       await options.write(JSON.stringify(header))
-      const summary: ExportSummary = { users: 0, with_totp: 0, mfa_left_out: 0, roles: custom.length }
+      const summary: ExportSummary = {
+        users: 0,
+        with_totp: 0,
+        passkeys: 0,
+        mfa_left_out: 0,
+        roles: custom.length,
+      }
       let after: string | null = null
       for (;;) {
         const page = await repos.users.exportPage(after, options.pageSize ?? 1000)
@@ -63,6 +70,24 @@ export function createUserExportService(deps: {
         const secrets = options.mfa
           ? await repos.mfa.secretsFor(page.filter((u) => u.mfa_enabled).map((u) => u.id))
           : { totp: [], recoveryCodes: [] }
+        const passkeys = new Map<string, Array<Record<string, unknown>>>()
+        for (const p of await repos.passkeys.listByUsers(page.map((u) => u.id))) {
+          passkeys.set(p.user_id, [
+            ...(passkeys.get(p.user_id) ?? []),
+            {
+              credential_id: p.credential_id,
+              public_key: p.public_key,
+              sign_count: Number(p.sign_count),
+              transports: p.transports,
+              aaguid: p.aaguid,
+              backup_eligible: p.backup_eligible,
+              backed_up: p.backed_up,
+              user_verified: p.user_verified,
+              name: p.name,
+              created_at: new Date(p.created_at).toISOString(),
+            },
+          ])
+        }
         const totp = new Map(secrets.totp.map((row) => [row.user_id, row.secret_enc]))
         const codes = new Map<string, string[]>()
         for (const row of secrets.recoveryCodes)
@@ -77,7 +102,7 @@ export function createUserExportService(deps: {
               recovery_codes: codes.get(user.id) ?? [],
             }
             summary.with_totp++
-          } else if (user.mfa_enabled) summary.mfa_left_out++
+          } else if (user.mfa_enabled && !passkeys.has(user.id)) summary.mfa_left_out++
           await options.write(
             JSON.stringify({
               id: user.id,
@@ -89,10 +114,13 @@ export function createUserExportService(deps: {
               roles: user.roles,
               created_at: new Date(user.created_at).toISOString(),
               locale: user.locale,
+              mfa_enabled: user.mfa_enabled,
               ...(mfa ? { mfa } : {}),
+              ...(passkeys.has(user.id) ? { passkeys: passkeys.get(user.id) } : {}),
             }),
           )
           summary.users++
+          summary.passkeys += passkeys.get(user.id)?.length ?? 0
         }
       }
       await uow.run((r, tx) =>

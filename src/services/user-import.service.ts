@@ -34,6 +34,8 @@ export interface ImportSummary {
   skipped: number
   rejected: number
   with_totp: number
+  /** Passkeys brought along (a credential already registered here is left out). */
+  passkeys: number
   without_password: number
   roles_created: string[]
   seconds: number
@@ -99,6 +101,7 @@ export function createUserImportService(deps: {
         skipped: 0,
         rejected: 0,
         with_totp: 0,
+        passkeys: 0,
         without_password: 0,
         roles_created: [],
         seconds: 0,
@@ -206,6 +209,8 @@ export function createUserImportService(deps: {
                   password_hash: r.passwordHash,
                   is_active: r.isActive,
                   email_verified: r.emailVerified,
+                  // Two-step stays on only with a factor that came along to serve it.
+                  // Two-step stays on only with a factor that came along to serve it (passkeys below).
                   mfa_enabled: r.totpSecret !== undefined,
                   locale: r.locale ?? null,
                   created_at: r.createdAt ?? now,
@@ -234,6 +239,25 @@ export function createUserImportService(deps: {
               ),
             )
           }
+          if (!options.dryRun) {
+            const now = clock.now()
+            const owners = await repos.passkeys.insertMany(
+              fresh.flatMap((r) =>
+                (r.passkeys ?? []).map((p) => ({
+                  ...p,
+                  id: uuidv7(),
+                  user_id: r.id,
+                  sign_count: String(p.sign_count),
+                  created_at: p.created_at ?? now,
+                  last_used_at: null,
+                })),
+              ),
+            )
+            summary.passkeys += owners.length
+            const twoStep = new Set(fresh.filter((r) => r.mfaEnabled && !r.totpSecret).map((r) => r.id))
+            for (const userId of new Set(owners))
+              if (twoStep.has(userId)) await repos.mfa.setEnabled(userId, true, now)
+          } else summary.passkeys += fresh.reduce((n, r) => n + (r.passkeys?.length ?? 0), 0)
           for (const r of fresh) {
             if (r.totpSecret) summary.with_totp++
             if (r.passwordHash === NO_PASSWORD) summary.without_password++
@@ -248,7 +272,11 @@ export function createUserImportService(deps: {
           }
         }
         const rolesBefore = summary.roles_created.length
-        const counters = { with_totp: summary.with_totp, without_password: summary.without_password }
+        const counters = {
+          with_totp: summary.with_totp,
+          passkeys: summary.passkeys,
+          without_password: summary.without_password,
+        }
         try {
           if (options.dryRun) await work(uow.read)
           else await uow.run((repos) => work(repos))

@@ -54,6 +54,20 @@ describe('kitsune export → kitsune import jsonl on another instance', () => {
   let plain: TestUser
   let legacy: TestUser
   let mfa: TestUser & { secret: string; recoveryCodes: string[] }
+  // Two-step verification through a passkey alone (no authenticator app).
+  let keyed: TestUser
+  const passkey = {
+    credential_id: 'q8Zb3X0vUu1cQm7l1oUq9w',
+    public_key:
+      'pQECAyYgASFYIJ2mXlq0pFJc8bmf9P3sWqJ7T0r2K1yq4V4f1a3f2c1dIlggZ3Jk2Ew7d0xv8rT8p6S1bqLQ9N5m6k2o0a1c3b2e4f5',
+    sign_count: 7,
+    transports: ['internal', 'hybrid'],
+    aaguid: 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4',
+    backup_eligible: true,
+    backed_up: true,
+    user_verified: true,
+    name: 'Laptop',
+  }
   const ids = new Map<string, string>()
 
   beforeAll(async () => {
@@ -88,6 +102,12 @@ describe('kitsune export → kitsune import jsonl on another instance', () => {
         ])
         .execute()
       await db.insertInto('user_roles').values({ user_id: plain.id, role_name: 'editor' }).execute()
+      keyed = await registerUser(t)
+      await db
+        .insertInto('passkeys')
+        .values({ ...passkey, id: crypto.randomUUID(), user_id: keyed.id, created_at: new Date() })
+        .execute()
+      await db.updateTable('users').set({ mfa_enabled: true }).where('id', '=', keyed.id).execute()
       for (const row of await db.selectFrom('users').select(['id', 'email']).execute())
         ids.set(row.email, row.id)
     })
@@ -106,7 +126,7 @@ describe('kitsune export → kitsune import jsonl on another instance', () => {
     const file = join(dir, 'users.jsonl')
     const result = await runCli(['export', file], envFor(source.url))
     expect(result.code, result.stderr).toBe(0)
-    expect(result.stdout).toContain('exported 3 user(s) and 1 custom role(s)')
+    expect(result.stdout).toContain('exported 4 user(s), 1 passkey(s) and 1 custom role(s)')
     expect(statSync(file).mode & 0o777).toBe(0o600)
     const [header, ...lines] = readFileSync(file, 'utf8')
       .trim()
@@ -124,7 +144,9 @@ describe('kitsune export → kitsune import jsonl on another instance', () => {
       ],
     })
     expect(header.mfa).toBeUndefined()
-    expect(lines.map((l) => l.email).sort()).toEqual([plain.email, legacy.email, mfa.email].sort())
+    expect(lines.map((l) => l.email).sort()).toEqual(
+      [plain.email, legacy.email, mfa.email, keyed.email].sort(),
+    )
     expect(lines.every((l) => l.mfa === undefined)).toBe(true)
     expect(lines.find((l) => l.email === legacy.email).password_hash).toMatch(/^\$2b\$04\$/)
     expect(readFileSync(file, 'utf8')).not.toContain(mfa.secret)
@@ -139,7 +161,8 @@ describe('kitsune export → kitsune import jsonl on another instance', () => {
     const env = envFor(target.url, { SECRET_KEY: OTHER_SECRET_KEY })
     const result = await runCli(['import', 'jsonl', join(dir, 'users.jsonl')], env)
     expect(result.code, result.stderr).toBe(0)
-    expect(result.stdout).toContain('3 created')
+    expect(result.stdout).toContain('4 created')
+    expect(result.stdout).toContain('1 passkey(s)')
     expect(result.stdout).toContain('roles created: editor')
     await withApp(target.url, OTHER_SECRET_KEY, async (t) => {
       for (const user of [plain, legacy, mfa]) {
@@ -166,6 +189,16 @@ describe('kitsune export → kitsune import jsonl on another instance', () => {
         .where('role_name', '=', 'editor')
         .execute()
       expect(grants.map((g) => g.permission).sort()).toEqual(['roles:read', 'users:read'])
+      // The passkey came along (public data, no passphrase needed) and still serves as the second
+      // factor; it works wherever the relying party id is the same.
+      const keys = await db.selectFrom('passkeys').selectAll().where('user_id', '=', keyed.id).execute()
+      expect(keys).toMatchObject([{ ...passkey, sign_count: '7' }])
+      const keyedLogin = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: keyed.email, password: keyed.password },
+      })
+      expect(keyedLogin.json()).toMatchObject({ mfa_required: true, methods: ['passkey'] })
       const held = await db
         .selectFrom('user_roles')
         .select('role_name')

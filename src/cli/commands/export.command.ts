@@ -71,7 +71,7 @@ export const exportCommand: Command = {
         await once(out, 'finish')
         complete = true
         process.stdout.write(
-          `exported ${summary.users} user(s) and ${summary.roles} custom role(s) to ${file}` +
+          `exported ${summary.users} user(s), ${summary.passkeys} passkey(s) and ${summary.roles} custom role(s) to ${file}` +
             (mfa ? `; ${summary.with_totp} authenticator secret(s) sealed with the passphrase` : '') +
             (summary.mfa_left_out > 0
               ? `; ${summary.mfa_left_out} account(s) with two-step verification exported without it (--include-mfa keeps it)`

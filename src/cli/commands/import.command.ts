@@ -127,6 +127,7 @@ function describe(summary: ImportSummary, file: string): string {
       ? `roles ${summary.dry_run ? 'to create' : 'created'}: ${summary.roles_created.join(', ')}`
       : '',
     summary.with_totp > 0 ? `${summary.with_totp} with an authenticator app` : '',
+    summary.passkeys > 0 ? `${summary.passkeys} passkey(s)` : '',
     summary.without_password > 0 ? `${summary.without_password} without a password (they reset it)` : '',
   ].filter(Boolean)
   let text = `${summary.source} ${file}: ${summary.read} read; ${parts.join(', ')}`
