@@ -122,11 +122,14 @@ export function mapKitsuneLine(
   if (record.password_hash !== null && record.password_hash !== undefined) {
     if (typeof record.password_hash !== 'string')
       return { line, error: 'password_hash must be a string or null' }
-    try {
-      passwordHash = normalizeImportedHash(record.password_hash)
-    } catch (error) {
-      if (error instanceof ForeignHashError) return { line, error: `password_hash: ${error.message}` }
-      throw error
+    // Django's "unusable password" (`!` and random text): the account has no password.
+    if (!record.password_hash.startsWith('!')) {
+      try {
+        passwordHash = normalizeImportedHash(record.password_hash)
+      } catch (error) {
+        if (error instanceof ForeignHashError) return { line, error: `password_hash: ${error.message}` }
+        throw error
+      }
     }
   }
   if (

@@ -57,7 +57,8 @@ export function mapSupabaseUser(value: unknown, line: number, now = new Date()):
 
 /**
  * `auth.users` as CSV (`\copy auth.users to 'users.csv' with (format csv, header)`), as a JSON array,
- * or as JSON lines (`\copy (select row_to_json(u) from auth.users u) to 'users.jsonl'`).
+ * or as JSON lines (`psql -At -c "select row_to_json(u) from auth.users u" > users.jsonl`; not
+ * `\copy … to`, whose text format doubles backslashes and breaks a name with a quote).
  */
 export const supabaseSource: ImportSource = {
   async *read(path) {

@@ -813,3 +813,43 @@ describe('Kitsune JSON lines', () => {
     ).rejects.toThrow('export format version 2 is not supported')
   })
 })
+
+describe('Kitsune JSON lines: passwords and passkeys from other systems', () => {
+  it("reads Django's unusable password (`!…`) as no password", () => {
+    const mapped = mapKitsuneLine(
+      { email: 'nopass@example.com', password_hash: '!Xq9ZkUo2aZ8Lw1b3v5n7m9p0r2t4y6u8i0o' },
+      1,
+    )
+    expect(mapped).toMatchObject({ email: 'nopass@example.com', passwordHash: NO_PASSWORD })
+  })
+
+  it('keeps a valid passkey and rejects a malformed one, naming it', () => {
+    const passkey = {
+      credential_id: 'q8Zb3X0vUu1cQm7l1oUq9w',
+      public_key: 'pQECAyYgASFYIJ2mXlq0pFJc8bmf9P3sWqJ7T0r2K1yq4V4f1a3f2c1d',
+      sign_count: 3,
+      transports: ['internal'],
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      backup_eligible: false,
+      backed_up: false,
+      user_verified: true,
+      name: 'Key',
+    }
+    expect(
+      mapKitsuneLine({ email: 'k@example.com', mfa_enabled: true, passkeys: [passkey] }, 1),
+    ).toMatchObject({
+      mfaEnabled: true,
+      passkeys: [passkey],
+    })
+    expect(
+      mapKitsuneLine(
+        { email: 'k@example.com', passkeys: [passkey, { ...passkey, transports: ['carrier-pigeon'] }] },
+        2,
+      ),
+    ).toEqual({ line: 2, error: 'passkeys[1] is not a valid passkey' })
+    expect(mapKitsuneLine({ email: 'k@example.com', mfa_enabled: 'yes' }, 3)).toEqual({
+      line: 3,
+      error: 'mfa_enabled must be a boolean',
+    })
+  })
+})
