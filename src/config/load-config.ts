@@ -42,6 +42,12 @@ export interface LoadConfigOptions {
   readonly readDotEnv?: boolean
   /** Whether stdout is a terminal (chooses the default log format). */
   readonly isTty?: boolean
+  /**
+   * Outside production, create `secret.key` in the data directory when SECRET_KEY is unset and the
+   * file does not exist (default true). `kitsune doctor` says so instead: a key made up on the spot
+   * would open nothing.
+   */
+  readonly createSecretKey?: boolean
 }
 
 /**
@@ -254,7 +260,13 @@ export function loadConfig(env?: Environment, options: LoadConfigOptions = {}): 
     webhooksAllowPrivate: bool('WEBHOOKS_ALLOW_PRIVATE', false),
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  if (secretKey === undefined) secretKey = developmentSecretKey(dataDir)
+  if (secretKey === undefined) {
+    if (options.createSecretKey === false && !existsSync(join(dataDir, 'secret.key')))
+      throw new ConfigError([
+        `SECRET_KEY is not set and ${join(dataDir, 'secret.key')} does not exist: run from the service's directory, or set SECRET_KEY or KITSUNE_DATA_DIR`,
+      ])
+    secretKey = developmentSecretKey(dataDir)
+  }
   return deepFreeze({ ...config, secretKey })
 }
 

@@ -129,7 +129,7 @@ export async function runDoctor(
   }
 
   try {
-    config = loadConfig(options.env)
+    config = loadConfig(options.env, { createSecretKey: false })
     secrets = secretsOf(config)
     record('config', ok(`NODE_ENV=${config.nodeEnv}, database ${describeDatabase(config.database)}`))
   } catch (error) {

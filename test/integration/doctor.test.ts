@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -112,6 +112,22 @@ describe('kitsune doctor when things are broken', () => {
     expect(lines.slice(2)).toEqual(
       CHECKS.slice(1).map((name) => `skip  ${name.padEnd(12)}the configuration is invalid`),
     )
+  })
+
+  it('does not make up a SECRET_KEY: run in the wrong directory, it says where it looked', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'kitsune-doctor-nokey-'))
+    try {
+      const env = cliEnv(empty, { NODE_ENV: 'development', DATABASE_URL: 'pglite://memory' })
+      delete env.SECRET_KEY
+      const result = await runCli(['doctor'], env)
+      expect(result.code).toBe(1)
+      expect(result.stdout.split('\n')[0]).toContain(
+        `FAIL  config      SECRET_KEY is not set and ${join(empty, 'secret.key')} does not exist`,
+      )
+      expect(existsSync(join(empty, 'secret.key'))).toBe(false)
+    } finally {
+      rmSync(empty, { recursive: true, force: true })
+    }
   })
 })
 
