@@ -13,6 +13,11 @@ export interface UnitOfWork<R> {
   run<T>(work: (repos: R, tx: TransactionContext) => Promise<T>): Promise<T>
   /** Repositories over the pool, for single reads that need no transaction. */
   readonly read: R
+  /**
+   * Reads in one REPEATABLE READ, READ ONLY transaction: every statement sees the same snapshot
+   * (an export of many pages is consistent), and nothing can be written.
+   */
+  snapshot<T>(work: (repos: R) => Promise<T>): Promise<T>
 }
 
 export interface TransactionContext {
@@ -40,6 +45,12 @@ export function createUnitOfWork<R>(
 ): UnitOfWork<R> {
   return {
     read: makeRepos(db),
+    snapshot: (work) =>
+      db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .setAccessMode('read only')
+        .execute((trx) => work(makeRepos(trx))),
     async run(work) {
       const tasks: Array<() => void | Promise<void>> = []
       let enqueued = false
