@@ -1,5 +1,6 @@
 import { ROLE_NAME, USER_ROLE } from '../auth/permissions.js'
 import { normalizeEmail } from '../lib/email.js'
+import { unstorableTextReason } from '../lib/storable-text.js'
 
 /** One account to import, in Kitsune's terms, whatever system it came from. */
 export interface ImportRecord {
@@ -133,4 +134,24 @@ export function base32(bytes: Uint8Array): string {
 export function totpSecretOf(value: string): string | undefined {
   const secret = value.replace(/[\s=]/g, '').toUpperCase()
   return /^[A-Z2-7]{16,128}$/.test(secret) ? secret : undefined
+}
+
+/**
+ * A record whose text PostgreSQL cannot store (a NUL, a lone surrogate) becomes a rejected line:
+ * left in, it would fail its whole batch's transaction.
+ */
+export function storable(mapped: Mapped): Mapped {
+  if (!isRecord(mapped)) return mapped
+  const fields: Array<[string, string | null | undefined]> = [
+    ['full name', mapped.fullName],
+    ['password hash', mapped.passwordHash],
+    ['locale', mapped.locale],
+    ...mapped.roles.map((role): [string, string] => ['role', role]),
+    ...(mapped.passkeys ?? []).map((passkey): [string, string] => ['passkey name', passkey.name]),
+  ]
+  for (const [name, value] of fields) {
+    const reason = value ? unstorableTextReason(value) : undefined
+    if (reason) return { line: mapped.line, error: `${name} ${reason}` }
+  }
+  return mapped
 }

@@ -2,7 +2,7 @@ import { NO_PASSWORD } from '../auth/password-hasher.js'
 import type { SecretBox } from '../auth/secret-box.js'
 import type { NewUserRow } from '../db/schema.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
-import { type ImportRecord, isRecord, type Mapped } from '../import/import-record.js'
+import { type ImportRecord, isRecord, type Mapped, storable } from '../import/import-record.js'
 import type { SourceItem } from '../import/readers.js'
 import type { ImportSource } from '../import/sources.js'
 import type { Clock } from '../lib/clock.js'
@@ -292,21 +292,11 @@ export function createUserImportService(deps: {
         }
       }
 
-      let batch: Mapped[] = []
-      for await (const item of items) {
-        summary.read++
-        batch.push(
-          'error' in item ? { line: item.line, error: item.error } : source.map(item.value, item.line),
-        )
-        if (batch.length >= batchSize) {
-          await flush(batch)
-          batch = []
-        }
-      }
-      await flush(batch)
-      summary.seconds = Math.round(performance.now() - started) / 1000
-
-      if (!options.dryRun && (summary.created > 0 || summary.roles_created.length > 0)) {
+      // What was written is audited even when the run stops part-way (a failed batch, a file that
+      // stops being readable): earlier batches committed, and their accounts must not go unrecorded.
+      const recordRun = async (stoppedAtLine?: number) => {
+        summary.seconds = Math.round(performance.now() - started) / 1000
+        if (options.dryRun || (summary.created === 0 && summary.roles_created.length === 0)) return
         await uow.run((repos, tx) =>
           audit.record(repos, tx, undefined, {
             action: 'user.created',
@@ -322,10 +312,35 @@ export function createUserImportService(deps: {
               with_mfa: summary.with_totp,
               needs_reset: summary.without_password,
               roles_created: summary.roles_created,
+              ...(stoppedAtLine === undefined ? {} : { stopped_at_line: stoppedAtLine }),
             },
           }),
         )
       }
+
+      let batch: Mapped[] = []
+      try {
+        for await (const item of items) {
+          summary.read++
+          batch.push(
+            'error' in item
+              ? { line: item.line, error: item.error }
+              : storable(source.map(item.value, item.line)),
+          )
+          if (batch.length >= batchSize) {
+            await flush(batch)
+            batch = []
+          }
+        }
+        await flush(batch)
+      } catch (error) {
+        const line =
+          error instanceof ImportBatchError ? error.firstLine : ((error as { line?: number }).line ?? 0)
+        // With the database gone this cannot be written either; the error that stopped the run wins.
+        await recordRun(line).catch(() => undefined)
+        throw error
+      }
+      await recordRun()
       return summary
     },
   }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,6 +7,7 @@ import bcrypt from 'bcrypt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPasswordHasher } from '../../src/auth/password-hasher.js'
 import { jsonlSource } from '../../src/import/jsonl.source.js'
+import type { ImportSource } from '../../src/import/sources.js'
 import { buildTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/build-test-app.js'
 import { uniqueEmail } from '../helpers/factories.js'
 import {
@@ -171,6 +173,68 @@ describe.each(testTargets())('user import service on $name', (target) => {
       .select(t.kitsune.database.db.fn.countAll().as('n'))
       .executeTakeFirstOrThrow()
     expect(Number(after.n)).toBe(Number(before.n))
+  })
+
+  it('rejects a record whose text PostgreSQL cannot store, and imports the rest', async () => {
+    const [good, bad] = [uniqueEmail(), uniqueEmail()]
+    const result = await importLines([
+      line(bad, bcrypt2b, { full_name: 'Nul\u0000Name' }),
+      line(good, bcrypt2b),
+    ])
+    expect(result).toMatchObject({ created: 1, rejected: 1 })
+    expect(await storedHash(t, bad)).toBeUndefined()
+    expect(await storedHash(t, good)).toBe(bcrypt2b)
+  })
+
+  it('a batch that fails writes nothing of itself, keeps earlier batches, and still audits them', async () => {
+    const emails = [uniqueEmail(), uniqueEmail(), uniqueEmail(), uniqueEmail()]
+    // A source whose third record breaks a database constraint (a negative passkey counter).
+    const source: ImportSource = {
+      read: () => itemsOf(emails.map((email) => JSON.stringify({ email }))),
+      map: (value, lineNumber) => ({
+        line: lineNumber,
+        email: (value as { email: string }).email,
+        emailVerified: false,
+        fullName: null,
+        passwordHash: bcrypt2b,
+        isActive: true,
+        roles: ['user'],
+        ...(lineNumber === 3
+          ? {
+              passkeys: [
+                {
+                  credential_id: `c${randomBytes(8).toString('hex')}`,
+                  public_key: 'pQECAyYgASFYIA',
+                  sign_count: -1,
+                  transports: [],
+                  aaguid: '00000000-0000-0000-0000-000000000000',
+                  backup_eligible: false,
+                  backed_up: false,
+                  user_verified: true,
+                  name: 'Broken',
+                },
+              ],
+            }
+          : {}),
+      }),
+    }
+    const run = t.kitsune.services.userImport.importFile(source, 'unused', {
+      source: 'jsonl',
+      dryRun: false,
+      batchSize: 2,
+    })
+    await expect(run).rejects.toThrow(/lines 3–4: nothing of this batch was written/)
+    expect(await storedHash(t, emails[0] as string)).toBe(bcrypt2b)
+    expect(await storedHash(t, emails[1] as string)).toBe(bcrypt2b)
+    expect(await storedHash(t, emails[2] as string)).toBeUndefined()
+    expect(await storedHash(t, emails[3] as string)).toBeUndefined()
+    const entry = await t.kitsune.database.db
+      .selectFrom('audit_logs')
+      .select('metadata')
+      .where('action', '=', 'user.created')
+      .orderBy('seq', 'desc')
+      .executeTakeFirstOrThrow()
+    expect(entry.metadata).toMatchObject({ import: true, count: 2, stopped_at_line: 3 })
   })
 
   it('rehashes an imported t=2 argon2id hash at login when ARGON2_TIME_COST=3', async () => {
