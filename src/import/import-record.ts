@@ -155,3 +155,17 @@ export function storable(mapped: Mapped): Mapped {
   }
   return mapped
 }
+
+/** An object given as itself or as JSON text (Keycloak's secretData, Supabase's metadata in CSV). */
+export function jsonObjectOf(value: unknown): Record<string, unknown> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>
+  if (typeof value !== 'string') return {}
+  try {
+    const parsed: unknown = JSON.parse(value)
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {}
+  } catch {
+    return {}
+  }
+}

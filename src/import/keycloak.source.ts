@@ -6,6 +6,7 @@ import {
   boolOf,
   emailOf,
   idFields,
+  jsonObjectOf,
   type Mapped,
   nameOf,
   roleNameOf,
@@ -24,21 +25,9 @@ export const KEYCLOAK_ADMIN_ROLE = 'keycloak-admin'
 /** Keycloak's built-in realm roles: they mean nothing in Kitsune (`default-roles-*` is its `user`). */
 const KEYCLOAK_BUILT_IN = /^(offline_access|uma_authorization|default-roles-.*)$/
 
-/** secretData and credentialData are JSON text inside the export (older exports: plain fields). */
-function jsonField(value: unknown): Json {
-  if (value && typeof value === 'object') return value as Json
-  if (typeof value !== 'string') return {}
-  try {
-    const parsed: unknown = JSON.parse(value)
-    return parsed && typeof parsed === 'object' ? (parsed as Json) : {}
-  } catch {
-    return {}
-  }
-}
-
 function passwordOf(credential: Json): string {
-  const secret = jsonField(credential.secretData)
-  const data = jsonField(credential.credentialData)
+  const secret = jsonObjectOf(credential.secretData)
+  const data = jsonObjectOf(credential.credentialData)
   return fromKeycloak({
     algorithm: String(data.algorithm ?? credential.algorithm ?? ''),
     iterations: Number(data.hashIterations ?? credential.hashIterations),
@@ -53,8 +42,8 @@ function passwordOf(credential: Json): string {
  * their base32); with `secretEncoding: BASE32` the text is already base32.
  */
 function totpOf(credential: Json): { secret: string } | { error: string } {
-  const secret = jsonField(credential.secretData)
-  const data = jsonField(credential.credentialData)
+  const secret = jsonObjectOf(credential.secretData)
+  const data = jsonObjectOf(credential.credentialData)
   const subType = data.subType ?? (credential.type === 'hotp' ? 'hotp' : 'totp')
   const digits = Number(data.digits ?? credential.digits ?? 6)
   const period = Number(data.period ?? credential.period ?? 30)

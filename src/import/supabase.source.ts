@@ -1,21 +1,19 @@
 import { ForeignHashError, normalizeImportedHash } from '../auth/foreign-hashes.js'
 import { NO_PASSWORD } from '../auth/password-hasher.js'
-import { boolOf, emailOf, idFields, type Mapped, nameOf, timeOf, withUserRole } from './import-record.js'
+import {
+  boolOf,
+  emailOf,
+  idFields,
+  jsonObjectOf,
+  type Mapped,
+  nameOf,
+  timeOf,
+  withUserRole,
+} from './import-record.js'
 import { csvFile, firstCharacter, jsonArrayFile, jsonLinesFile } from './readers.js'
 import type { ImportSource } from './sources.js'
 
 type Json = Record<string, unknown>
-
-function metadataOf(value: unknown): Json {
-  if (value && typeof value === 'object') return value as Json
-  if (typeof value !== 'string') return {}
-  try {
-    const parsed: unknown = JSON.parse(value)
-    return parsed && typeof parsed === 'object' ? (parsed as Json) : {}
-  } catch {
-    return {}
-  }
-}
 
 /** One row of Supabase's `auth.users` (JSON from `row_to_json`, or a CSV row with text values). */
 export function mapSupabaseUser(value: unknown, line: number, now = new Date()): Mapped {
@@ -34,7 +32,7 @@ export function mapSupabaseUser(value: unknown, line: number, now = new Date()):
       throw error
     }
   }
-  const meta = metadataOf(row.raw_user_meta_data)
+  const meta = jsonObjectOf(row.raw_user_meta_data)
   const bannedUntil = timeOf(row.banned_until)
   const notes: string[] = []
   if (boolOf(row.is_sso_user)) notes.push('an SSO user: signs in after a password reset')

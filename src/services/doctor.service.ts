@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/load-config.js'
 import { createDatabase, type DatabaseHandle } from '../db/database.js'
 import { sql } from '../db/kysely.js'
 import { describeNetworkError } from '../lib/network-error.js'
+import { TimedOut, within } from '../lib/within.js'
 import { probeSmtp } from '../mail/smtp-probe.js'
 import { probeRedis } from '../stores/redis-probe.js'
 import {
@@ -41,24 +42,6 @@ export const DOCTOR_TIMEOUT_MS = 3000
 /** Booting the embedded database compiles PGlite's WebAssembly: seconds of CPU, not a hang. */
 const PGLITE_OPEN_TIMEOUT_MS = 30_000
 const MAX_CLOCK_SKEW_MS = 2000
-
-class TimedOut extends Error {}
-
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  // Work that fails after the timeout won the race has nobody waiting for it.
-  work.catch(() => {})
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimedOut(`no answer within ${ms} ms`)), ms)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** `postgres://user:***@host/db`: the password of any URL in a line is replaced. */
 export function maskUrlPasswords(text: string): string {

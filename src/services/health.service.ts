@@ -1,6 +1,7 @@
 import type { DatabaseHandle } from '../db/database.js'
 import { pendingMigrations } from '../db/migrator.js'
 import type { Clock } from '../lib/clock.js'
+import { within } from '../lib/within.js'
 import type { Store } from '../stores/store.js'
 
 export type CheckStatus = 'ok' | 'down' | 'disabled' | 'pending'
@@ -11,22 +12,6 @@ export interface Readiness {
 }
 
 const CHECK_TIMEOUT_MS = 1000
-
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  // Work that fails after the timeout won the race has nobody waiting for it.
-  work.catch(() => {})
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), ms)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 export function createHealthService(deps: { database: DatabaseHandle; store: Store }) {
   const { database, store } = deps

@@ -66,12 +66,21 @@ export function cliEnv(dataDir: string, extra: Record<string, string> = {}): Rec
 /** Starts `kitsune <args>` in its own process group (so a cluster's workers can be cleaned up too). */
 export function startCli(args: string[], env: Record<string, string>, input?: string): CliProcess {
   const entry = USE_BUILT ? [BUILT_CLI] : ['--import', TSX_LOADER, CLI]
-  const child = spawn(process.execPath, [...entry, ...args], {
-    cwd: env.KITSUNE_DATA_DIR,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
-  })
+  return startNode([...entry, ...args], env, env.KITSUNE_DATA_DIR ?? ROOT, input, `kitsune ${args.join(' ')}`)
+}
+
+/**
+ * Starts `node <args>` in `cwd`, in its own process group, collecting its output; killAllCli ends
+ * it if it is still running.
+ */
+export function startNode(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  input?: string,
+  label = args.filter((arg) => !arg.startsWith('-') && !arg.startsWith('file:')).join(' '),
+): CliProcess {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
   running.add(child)
   let stdout = ''
   let stderr = ''
@@ -95,10 +104,7 @@ export function startCli(args: string[], env: Record<string, string>, input?: st
     exited(ms = 120_000) {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`kitsune ${args.join(' ')} still running after ${ms} ms:\n${stderr}`)),
-          ms,
-        )
+        timer = setTimeout(() => reject(new Error(`${label} still running after ${ms} ms:\n${stderr}`)), ms)
       })
       return Promise.race([done, timeout]).finally(() => clearTimeout(timer))
     },

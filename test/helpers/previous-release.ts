@@ -1,9 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { CliProcess, CliResult } from './cli-process.js'
+import { type CliProcess, killAllCli, startNode } from './cli-process.js'
+
+export { startNode }
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
@@ -79,54 +81,10 @@ export function extractRelease(commit: string): ReleaseTree {
 /** This checkout's CLI entry point. */
 export const CURRENT_CLI = join(ROOT, 'src/cli/main.ts')
 
-const running = new Set<ChildProcess>()
-
 /** Starts `kitsune <args>` from the given entry point, in its own process group. */
 export function startKitsune(cli: string, args: string[], env: Record<string, string>): CliProcess {
   return startNode(['--import', TSX_LOADER, cli, ...args], env, env.KITSUNE_DATA_DIR ?? ROOT)
 }
 
-/** Starts `node <args>` in `cwd`, in its own process group, collecting its output. */
-export function startNode(args: string[], env: Record<string, string>, cwd: string): CliProcess {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  running.add(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.on('data', (chunk) => {
-    stdout += String(chunk)
-  })
-  child.stderr?.on('data', (chunk) => {
-    stderr += String(chunk)
-  })
-  const done = new Promise<CliResult>((resolve) => {
-    child.once('close', (code, signal) => {
-      running.delete(child)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
-  const label = args.filter((arg) => !arg.startsWith('-') && !arg.startsWith('file:')).join(' ')
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited(ms = 120_000) {
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${label} still running after ${ms} ms:\n${stderr}`)), ms)
-      })
-      return Promise.race([done, timeout]).finally(() => clearTimeout(timer))
-    },
-  }
-}
-
-/** SIGKILLs every process group startKitsune started that is still running (for afterAll). */
-export function killAllKitsune(): void {
-  for (const child of running) {
-    try {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL')
-    } catch {
-      // already gone
-    }
-  }
-  running.clear()
-}
+/** SIGKILLs every process group startKitsune or startNode started that is still running. */
+export const killAllKitsune = killAllCli
