@@ -4,6 +4,7 @@ import type { NewUserRow } from '../db/schema.js'
 import type { UnitOfWork } from '../db/unit-of-work.js'
 import { type ImportRecord, isRecord, type Mapped, storable } from '../import/import-record.js'
 import type { SourceItem } from '../import/readers.js'
+import { SeenKeys } from '../import/seen-keys.js'
 import type { ImportSource } from '../import/sources.js'
 import type { Clock } from '../lib/clock.js'
 import { uuidv7 } from '../lib/uuid.js'
@@ -107,6 +108,7 @@ export function createUserImportService(deps: {
         seconds: 0,
       }
       const knownRoles = new Set<string>()
+      const seenEmails = new SeenKeys()
       const definitions = new Map((source.roles ?? []).map((role) => [role.name, role]))
       const report = async (outcome: ImportOutcome) => {
         if (outcome.outcome === 'created' || outcome.outcome === 'would_create') summary.created++
@@ -124,17 +126,28 @@ export function createUserImportService(deps: {
           else if ('skip' in item)
             outcomes.set(item.line, { line: item.line, outcome: 'skipped', reason: item.skip })
         }
+        // The same address twice in one file: the later record is rejected, however far apart.
+        const unique: ImportRecord[] = []
+        for (const record of records) {
+          const first = seenEmails.add(record.email, record.line)
+          if (first === undefined) unique.push(record)
+          else
+            outcomes.set(record.line, {
+              line: record.line,
+              outcome: 'rejected',
+              reason: `duplicate of line ${first} (the same e-mail address)`,
+            })
+        }
         const work = async (repos: Repositories) => {
           const existing = await repos.users.findByEmailsOrIds(
-            [...new Set(records.map((r) => r.email))],
-            records.flatMap((r) => (r.id ? [r.id] : [])),
+            unique.map((r) => r.email),
+            unique.flatMap((r) => (r.id ? [r.id] : [])),
           )
           const byEmail = new Map(existing.map((row) => [row.email, row.id]))
           const byId = new Map(existing.map((row) => [row.id, row.email]))
           let fresh: Array<ImportRecord & { id: string }> = []
-          const seenEmail = new Map<string, number>()
           const seenId = new Map<string, number>()
-          for (const record of records) {
+          for (const record of unique) {
             const taken = byEmail.get(record.email)
             if (taken) {
               outcomes.set(record.line, {
@@ -150,15 +163,13 @@ export function createUserImportService(deps: {
                 outcome: 'rejected',
                 reason: `id ${record.id} belongs to another account`,
               })
-            } else if (seenEmail.has(record.email) || (record.id && seenId.has(record.id))) {
-              const first = seenEmail.get(record.email) ?? seenId.get(record.id as string)
+            } else if (record.id && seenId.has(record.id)) {
               outcomes.set(record.line, {
                 line: record.line,
                 outcome: 'rejected',
-                reason: `duplicate of line ${first}`,
+                reason: `duplicate of line ${seenId.get(record.id)} (the same id)`,
               })
             } else {
-              seenEmail.set(record.email, record.line)
               const id = record.id ?? uuidv7()
               seenId.set(id, record.line)
               fresh.push({ ...record, id })

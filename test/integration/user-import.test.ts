@@ -159,6 +159,29 @@ describe.each(testTargets())('user import service on $name', (target) => {
     expect(again).toMatchObject({ created: 0, unchanged: 2, rejected: 0 })
   })
 
+  it('rejects an e-mail named again further down the file (another batch), in a dry run too', async () => {
+    const [a, b, c] = [uniqueEmail(), uniqueEmail(), uniqueEmail()]
+    const lines = [line(a, bcrypt2b), line(b, bcrypt2b), line(c, bcrypt2b), line(a.toUpperCase(), argon2t2)]
+    for (const dryRun of [true, false]) {
+      const outcomes: Array<{ line: number; outcome: string; reason?: string }> = []
+      const result = await t.kitsune.services.userImport.importItems(jsonlSource(undefined), itemsOf(lines), {
+        source: 'jsonl',
+        dryRun,
+        batchSize: 2,
+        onOutcome: (o) => {
+          outcomes.push(o as { line: number; outcome: string; reason?: string })
+        },
+      })
+      expect(result).toMatchObject({ created: 3, rejected: 1 })
+      expect(outcomes.at(-1)).toMatchObject({
+        line: 4,
+        outcome: 'rejected',
+        reason: 'duplicate of line 1 (the same e-mail address)',
+      })
+    }
+    expect(await storedHash(t, a)).toBe(bcrypt2b)
+  })
+
   it('a dry run counts what would be created and writes nothing', async () => {
     const email = uniqueEmail()
     const before = await t.kitsune.database.db
