@@ -45,12 +45,17 @@ export async function checkMigrations(
   const latest = Object.keys(migrations).sort().at(-1) ?? ''
   const newer = unknown.filter((name) => name > latest)
   const foreign = unknown.filter((name) => name <= latest)
-  if (newer.length > 0)
-    problems.push(`applied by a newer release, unknown to this one: ${newer.join(', ')} (run that release)`)
   if (foreign.length > 0) problems.push(`applied but not in this release's history: ${foreign.join(', ')}`)
   if (problems.length > 0) return { outcome: fail(problems.join('; ')), pending }
+  // Migrations are backwards compatible with the previous release (expand, then contract later):
+  // this release runs on a newer release's schema, as during a rolling upgrade or a rollback.
+  const known = applied.length - newer.length
   return {
-    outcome: ok(`${applied.length} applied, none pending (latest ${applied.at(-1) ?? 'none'})`),
+    outcome: ok(
+      newer.length > 0
+        ? `${known} applied, none pending; also ${newer.join(', ')} from a newer release (this release runs on its schema: a rolling upgrade or a rollback)`
+        : `${applied.length} applied, none pending (latest ${applied.at(-1) ?? 'none'})`,
+    ),
     pending,
   }
 }
