@@ -186,6 +186,28 @@ describe('Keycloak', () => {
     })
   })
 
+  it('reads the legacy (before Keycloak 11) totp and hotp credentials', () => {
+    const legacyOtp = (type: string) => ({
+      type,
+      value: RFC6238_TEXT,
+      digits: 6,
+      period: 30,
+      algorithm: 'HmacSHA1',
+      createdDate: 1500000000000,
+    })
+    expect(
+      mapKeycloakUser({ ...ada, credentials: [passwordCredential, legacyOtp('totp')] }, 4),
+    ).toMatchObject({
+      totpSecret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ',
+    })
+    expect(
+      mapKeycloakUser({ ...ada, credentials: [passwordCredential, legacyOtp('hotp')] }, 5),
+    ).toMatchObject({
+      line: 5,
+      error: expect.stringContaining('OTP credential is hotp'),
+    })
+  })
+
   it('maps an argon2 credential to a PHC string', () => {
     const argonSalt = randomBytes(16)
     const hash = randomBytes(32)
