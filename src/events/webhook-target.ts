@@ -34,27 +34,68 @@ for (const [net, prefix] of [
 ] as const)
   blocked.addSubnet(net, prefix, 'ipv4')
 for (const [net, prefix] of [
-  ['::', 128], // unspecified
-  ['::1', 128], // loopback
+  ['::', 96], // unspecified, loopback, and the deprecated IPv4-compatible ::a.b.c.d
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): reaches the operator's own IPv4 network
+  ['100::', 64], // discard-only
+  ['2001::', 32], // Teredo: the IPv4 inside is obfuscated, so it cannot be checked
+  ['2001:db8::', 32], // documentation
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
   ['ff00::', 8], // multicast
 ] as const)
   blocked.addSubnet(net, prefix, 'ipv6')
 
-/** Whether `address` (an IP literal) is loopback, private, link-local, CGNAT, multicast or unspecified. */
+/** The 16 bytes of an IPv6 literal (with `::` and a trailing dotted quad), or undefined. */
+function ipv6Bytes(address: string): Uint8Array | undefined {
+  if (isIP(address) !== 6) return undefined
+  let text = address
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number]
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head = '', tail] = text.split('::')
+  const groups = (part: string) => (part === '' ? [] : part.split(':'))
+  const left = groups(head)
+  const right = tail === undefined ? [] : groups(tail)
+  const all = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+  const bytes = new Uint8Array(16)
+  all.forEach((group, i) => {
+    const value = Number.parseInt(group, 16)
+    bytes[i * 2] = value >> 8
+    bytes[i * 2 + 1] = value & 0xff
+  })
+  return bytes
+}
+
+const ipv4At = (bytes: Uint8Array, offset: number) => Array.from(bytes.subarray(offset, offset + 4)).join('.')
+
+/**
+ * The IPv4 address an IPv6 address reaches through a translation Kitsune's host may take part in:
+ * IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::a.b.c.d, RFC 6052) and 6to4 (2002:AABB:CCDD::).
+ */
+function embeddedIpv4(bytes: Uint8Array): string | undefined {
+  const zeros = (from: number, to: number) => bytes.subarray(from, to).every((b) => b === 0)
+  if (zeros(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) return ipv4At(bytes, 12)
+  if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && zeros(4, 12))
+    return ipv4At(bytes, 12)
+  if (bytes[0] === 0x20 && bytes[1] === 0x02) return ipv4At(bytes, 2)
+  return undefined
+}
+
+/**
+ * Whether `address` (an IP literal) is loopback, private, link-local, CGNAT, multicast, unspecified,
+ * or an IPv6 address that reaches one of those through a translation (mapped, NAT64, 6to4).
+ */
 export function isDisallowedAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '')
-  // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) reaches the IPv4 host.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare)?.[1]
-  if (mapped) return blocked.check(mapped, 'ipv4')
   const family = isIP(bare)
   if (family === 4) return blocked.check(bare, 'ipv4')
-  if (family === 6) {
-    if (/^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i.test(bare)) return true // mapped, hex form: refuse
-    return blocked.check(bare, 'ipv6')
-  }
-  return true
+  const bytes = family === 6 ? ipv6Bytes(bare) : undefined
+  if (!bytes) return true
+  const inner = embeddedIpv4(bytes)
+  if (inner !== undefined && blocked.check(inner, 'ipv4')) return true
+  return blocked.check(bare, 'ipv6')
 }
 
 const refusal = (host: string, address: string) =>

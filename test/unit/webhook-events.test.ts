@@ -83,11 +83,30 @@ describe('webhook target addresses', () => {
     'ff02::1',
     '::ffff:127.0.0.1',
     '::ffff:7f00:1',
+    '::ffff:a9fe:a9fe', // 169.254.169.254, mapped, hex form
+    '::127.0.0.1', // deprecated IPv4-compatible
+    '64:ff9b::10.0.0.1', // NAT64 of a private address
+    '64:ff9b::a9fe:a9fe', // NAT64 of the metadata service, hex form
+    '64:ff9b:1::8.8.8.8', // local-use NAT64
+    '2002:7f00:1::1', // 6to4 of 127.0.0.1
+    '2002:c0a8:101::', // 6to4 of 192.168.1.1
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo
+    '2001:db8::1', // documentation
+    '[::1]',
+    'fe80::1%eth0',
     'not-an-ip',
   ])('refuses %s', (address) => expect(isDisallowedAddress(address)).toBe(true))
 
-  it.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])(
-    'allows %s',
-    (address) => expect(isDisallowedAddress(address)).toBe(false),
-  )
+  it.each([
+    '93.184.215.14',
+    '8.8.8.8',
+    '172.32.0.1',
+    '100.128.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::8.8.8.8', // NAT64 of a public address
+    '2002:808:808::1', // 6to4 of 8.8.8.8
+    '2a00:1450:4001:80b::200e',
+    '2001:4860:4860::8888', // outside Teredo's 2001::/32
+  ])('allows %s', (address) => expect(isDisallowedAddress(address)).toBe(false))
 })
