@@ -228,6 +228,7 @@ describe.skipIf(chromiumBinary.skip)(`account console in Chromium${chromiumBinar
           ['password', '/ui/account/password'],
           ['sessions', '/ui/account/sessions'],
           ['two-factor-off', '/ui/account/two-factor'],
+          ['passkeys', '/ui/account/passkeys'],
           ['activity', '/ui/account/activity'],
           ['delete', '/ui/account/delete'],
         ] as const) {

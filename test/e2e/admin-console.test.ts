@@ -145,6 +145,11 @@ describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBin
 
   it('passes axe on every admin page, in English and Spanish, at desktop and 360 px widths', async () => {
     const [entry] = await t.kitsune.services.audit.list({ limit: 1 })
+    const webhook = await t.kitsune.services.webhooks.create(null, {
+      url: 'https://93.184.215.14/kitsune-events',
+      events: ['user.created', 'user.deleted'],
+      description: 'CRM sync',
+    })
     const pages: Array<[string, string]> = [
       ['overview', '/ui/admin'],
       ['users', '/ui/admin/users'],
@@ -166,6 +171,10 @@ describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBin
       ['audit', '/ui/admin/audit'],
       ['audit-entry', `/ui/admin/audit/${entry?.seq}`],
       ['audit-verify', '/ui/admin/audit/verify'],
+      ['webhooks', '/ui/admin/webhooks'],
+      ['webhook-new', '/ui/admin/webhooks/new'],
+      ['webhook', `/ui/admin/webhooks/${webhook.id}`],
+      ['webhook-delete', `/ui/admin/webhooks/${webhook.id}/delete`],
     ]
     await withPage({}, async (page) => {
       await signIn(page, '/ui/admin')
