@@ -62,7 +62,7 @@ describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBin
     await page.waitForURL((url) => url.pathname === path, { timeout: 10_000 })
   }
 
-  /** axe-core (no serious or critical violation), a screenshot, and nothing wider than 360 px. */
+  /** axe-core (no serious or critical violation), a screenshot, and nothing wider than the window (desktop, 360 px). */
   const inspect = async (page: Page, name: string) => {
     await page.evaluate(AXE_SOURCE)
     const { violations, passes } = (await page.evaluate(async () => {
@@ -81,6 +81,10 @@ describe.skipIf(chromiumBinary.skip)(`the admin console in Chromium${chromiumBin
       .map((v) => `${v.id} (${v.impact}) at ${JSON.stringify(v.nodes.map((n) => n.target))}`)
     expect(serious, `axe on ${name}`).toEqual([])
     await page.screenshot({ path: join(SCREENSHOTS, `admin-${name}.png`), fullPage: true })
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth),
+      `${name} at desktop width`,
+    ).toBeLessThanOrEqual(DESKTOP.width)
     await page.setViewportSize(PHONE)
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth),

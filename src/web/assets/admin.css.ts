@@ -48,9 +48,10 @@ export const ADMIN_CSS = `body.admin main{display:block;padding:1rem 1rem 3rem}
 :where(.admin) legend{font-weight:600;padding:0 .25rem}
 :where(.admin) .checkbox{display:flex;gap:.5rem;align-items:flex-start;margin:.375rem 0}
 :where(.admin) .checkbox input{width:1.25rem;height:1.25rem;margin:.125rem 0 0;flex:none;accent-color:var(--accent)}
-:where(.admin) .checkbox label{font-weight:400;margin:0}
+:where(.admin) .checkbox label{font-weight:400;margin:0;min-width:0;overflow-wrap:anywhere}
 :where(.admin) .checkbox .hint{margin:0}
 :where(.admin) .checkbox-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:0 1rem}
+:where(.admin) .checkbox-grid.wide{grid-template-columns:repeat(auto-fill,minmax(min(100%,18.5rem),1fr))}
 :where(.admin) .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(13rem,1fr));gap:.75rem;margin:0}
 :where(.admin) .stat{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;background:var(--page)}
 :where(.admin) .stat dt{color:var(--muted);font-size:.875rem;font-weight:600}

@@ -157,7 +157,8 @@ export function webhookPages(scope: FastifyInstance, deps: PageDeps, access: Adm
             hint={page.t('admin.webhooks.all_events_hint')}
             checked={v ? v.all : true}
           />
-          <div class="checkbox-grid">
+          {/* Event names are long (mfa.recovery_codes_regenerated): wider columns than roles' permissions. */}
+          <div class="checkbox-grid wide">
             {EVENT_TYPES.map((type) => (
               <Checkbox key={type} name={`event.${type}`} label={type} checked={v?.events.includes(type)} />
             ))}
