@@ -190,6 +190,10 @@ describe.skipIf(chromiumBinary.skip)(`account console in Chromium${chromiumBinar
             path: join(SCREENSHOTS, `account-${name}.${lang}.${DESKTOP.width}.png`),
             fullPage: true,
           })
+          expect(
+            await page.evaluate(() => document.documentElement.scrollWidth),
+            `${name} at ${DESKTOP.width} px in ${lang}`,
+          ).toBeLessThanOrEqual(DESKTOP.width)
           await page.setViewportSize(PHONE)
           expect(
             await page.evaluate(() => document.documentElement.scrollWidth),
