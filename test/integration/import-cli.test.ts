@@ -275,161 +275,168 @@ async function buildFixtures(dir: string): Promise<Fixture[]> {
   return fixtures
 }
 
-describe('kitsune import (CLI): every kind, then sign-in over HTTP', () => {
-  const onPostgres = Boolean(TEST_DATABASE_URL)
-  let dir: string
-  let database: { url: string; drop(): Promise<void> }
-  let env: Record<string, string>
-  let fixtures: Fixture[]
-  const firstRuns = new Map<string, { code: number | null; stdout: string; stderr: string }>()
+const TARGETS = [
+  { name: 'a PGlite directory', onPostgres: false },
+  ...(TEST_DATABASE_URL ? [{ name: 'PostgreSQL', onPostgres: true }] : []),
+]
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kitsune-import-'))
-    database = onPostgres
-      ? await createPostgresDatabase()
-      : { url: `pglite://${join(dir, 'db')}`, drop: async () => {} }
-    env = cliEnv(dir, { DATABASE_URL: database.url })
-    fixtures = await buildFixtures(dir)
-    // A dry run first: it says what would change and writes nothing.
-    const dry = await runCli(['import', 'keycloak', fixtures[0]!.file, '--dry-run'], env)
-    firstRuns.set('dry-run', { code: dry.code, stdout: dry.stdout, stderr: dry.stderr })
-    for (const f of fixtures) {
-      const result = await runCli(
-        ['import', f.kind, f.file, ...f.args, '--report', join(dir, `${f.kind}.report`)],
-        env,
-      )
-      firstRuns.set(f.kind, { code: result.code, stdout: result.stdout, stderr: result.stderr })
-    }
-  }, 240_000)
+describe.each(TARGETS)(
+  'kitsune import (CLI) into $name: every kind, then sign-in over HTTP',
+  ({ onPostgres }) => {
+    let dir: string
+    let database: { url: string; drop(): Promise<void> }
+    let env: Record<string, string>
+    let fixtures: Fixture[]
+    const firstRuns = new Map<string, { code: number | null; stdout: string; stderr: string }>()
 
-  afterAll(async () => {
-    killAllCli()
-    await database?.drop()
-    if (dir) rmSync(dir, { recursive: true, force: true })
-  })
-
-  async function withApp<T>(use: (t: TestApp) => Promise<T>): Promise<T> {
-    const target = onPostgres ? postgresTarget : pgliteTarget
-    const t = await buildTestApp({
-      target,
-      provisioned: { env: { DATABASE_URL: database.url }, drop: async () => {} },
-    })
-    try {
-      return await use(t)
-    } finally {
-      await t.close()
-    }
-  }
-
-  it('a dry run reports what would be created and writes nothing', async () => {
-    const dry = firstRuns.get('dry-run')
-    expect(dry?.code).toBe(1) // the fixture has a rejected record
-    expect(dry?.stdout).toContain('5 would create')
-    expect(dry?.stdout).toContain('dry run: nothing was written')
-    expect(dry?.stdout).toContain('roles to create: report-viewer')
-  })
-
-  it('imports each kind, naming every bad record by its line (exit 1)', () => {
-    for (const f of fixtures) {
-      const run = firstRuns.get(f.kind)
-      expect(run?.code, `${f.kind}: ${run?.stderr}`).toBe(1)
-      expect(run?.stdout).toContain(`${f.people.length} created`)
-      for (const line of f.badLines) expect(run?.stderr).toContain(`${f.file}:${line}: `)
-      const report = readFileSync(join(dir, `${f.kind}.report`), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l))
-      expect(report.filter((r) => r.outcome === 'created')).toHaveLength(f.people.length)
-      expect(report.filter((r) => r.outcome === 'rejected').map((r) => r.line)).toEqual(f.badLines)
-      expect(report.at(-1).summary).toMatchObject({
-        source: f.kind,
-        created: f.people.length,
-        rejected: f.badLines.length,
-      })
-    }
-  })
-
-  it('every user signs in with the original password, ends with argon2id, and a wrong password fails', async () => {
-    await withApp(async (t) => {
-      const stored = async (email: string) =>
-        (
-          await t.kitsune.database.db
-            .selectFrom('users')
-            .select('password_hash')
-            .where('email', '=', email)
-            .executeTakeFirstOrThrow()
-        ).password_hash
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'kitsune-import-'))
+      database = onPostgres
+        ? await createPostgresDatabase()
+        : { url: `pglite://${join(dir, 'db')}`, drop: async () => {} }
+      env = cliEnv(dir, { DATABASE_URL: database.url })
+      fixtures = await buildFixtures(dir)
+      // A dry run first: it says what would change and writes nothing.
+      const dry = await runCli(['import', 'keycloak', fixtures[0]!.file, '--dry-run'], env)
+      firstRuns.set('dry-run', { code: dry.code, stdout: dry.stdout, stderr: dry.stderr })
       for (const f of fixtures) {
-        for (const p of f.people) {
-          const wrong = await t.inject({
-            method: 'POST',
-            url: '/api/v1/auth/login',
-            payload: { email: p.email, password: `${p.password}!` },
-          })
-          expect(wrong.statusCode, `${f.kind} ${p.email} wrong password`).toBe(401)
-          expect(await stored(p.email)).not.toMatch(/^\$argon2id\$v=19\$m=19456/)
-          if (p.totpSecret) {
-            const mfaToken = await startMfaLogin(t, p)
-            const secret = Buffer.from(KEYCLOAK_OTP_TEXT).toString('base64') // the key is the text's bytes
-            expect(base32Decode(await totpSecretOf(t, p.email)).toString('base64')).toBe(secret)
-            const ok = await loginMfa(t, mfaToken, totp(await totpSecretOf(t, p.email), Date.now()))
-            expect(ok.statusCode, `${f.kind} ${p.email} MFA`).toBe(200)
-          } else {
-            const ok = await t.inject({
+        const result = await runCli(
+          ['import', f.kind, f.file, ...f.args, '--report', join(dir, `${f.kind}.report`)],
+          env,
+        )
+        firstRuns.set(f.kind, { code: result.code, stdout: result.stdout, stderr: result.stderr })
+      }
+    }, 240_000)
+
+    afterAll(async () => {
+      killAllCli()
+      await database?.drop()
+      if (dir) rmSync(dir, { recursive: true, force: true })
+    })
+
+    async function withApp<T>(use: (t: TestApp) => Promise<T>): Promise<T> {
+      const target = onPostgres ? postgresTarget : pgliteTarget
+      const t = await buildTestApp({
+        target,
+        provisioned: { env: { DATABASE_URL: database.url }, drop: async () => {} },
+      })
+      try {
+        return await use(t)
+      } finally {
+        await t.close()
+      }
+    }
+
+    it('a dry run reports what would be created and writes nothing', async () => {
+      const dry = firstRuns.get('dry-run')
+      expect(dry?.code).toBe(1) // the fixture has a rejected record
+      expect(dry?.stdout).toContain('5 would create')
+      expect(dry?.stdout).toContain('dry run: nothing was written')
+      expect(dry?.stdout).toContain('roles to create: report-viewer')
+    })
+
+    it('imports each kind, naming every bad record by its line (exit 1)', () => {
+      for (const f of fixtures) {
+        const run = firstRuns.get(f.kind)
+        expect(run?.code, `${f.kind}: ${run?.stderr}`).toBe(1)
+        expect(run?.stdout).toContain(`${f.people.length} created`)
+        for (const line of f.badLines) expect(run?.stderr).toContain(`${f.file}:${line}: `)
+        const report = readFileSync(join(dir, `${f.kind}.report`), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+        expect(report.filter((r) => r.outcome === 'created')).toHaveLength(f.people.length)
+        expect(report.filter((r) => r.outcome === 'rejected').map((r) => r.line)).toEqual(f.badLines)
+        expect(report.at(-1).summary).toMatchObject({
+          source: f.kind,
+          created: f.people.length,
+          rejected: f.badLines.length,
+        })
+      }
+    })
+
+    it('every user signs in with the original password, ends with argon2id, and a wrong password fails', async () => {
+      await withApp(async (t) => {
+        const stored = async (email: string) =>
+          (
+            await t.kitsune.database.db
+              .selectFrom('users')
+              .select('password_hash')
+              .where('email', '=', email)
+              .executeTakeFirstOrThrow()
+          ).password_hash
+        for (const f of fixtures) {
+          for (const p of f.people) {
+            const wrong = await t.inject({
               method: 'POST',
               url: '/api/v1/auth/login',
-              payload: { email: p.email, password: p.password },
+              payload: { email: p.email, password: `${p.password}!` },
             })
-            expect(ok.statusCode, `${f.kind} ${p.email}: ${ok.body}`).toBe(200)
+            expect(wrong.statusCode, `${f.kind} ${p.email} wrong password`).toBe(401)
+            expect(await stored(p.email)).not.toMatch(/^\$argon2id\$v=19\$m=19456/)
+            if (p.totpSecret) {
+              const mfaToken = await startMfaLogin(t, p)
+              const secret = Buffer.from(KEYCLOAK_OTP_TEXT).toString('base64') // the key is the text's bytes
+              expect(base32Decode(await totpSecretOf(t, p.email)).toString('base64')).toBe(secret)
+              const ok = await loginMfa(t, mfaToken, totp(await totpSecretOf(t, p.email), Date.now()))
+              expect(ok.statusCode, `${f.kind} ${p.email} MFA`).toBe(200)
+            } else {
+              const ok = await t.inject({
+                method: 'POST',
+                url: '/api/v1/auth/login',
+                payload: { email: p.email, password: p.password },
+              })
+              expect(ok.statusCode, `${f.kind} ${p.email}: ${ok.body}`).toBe(200)
+            }
+            expect(await stored(p.email), `${f.kind} ${p.email} re-hashed`).toMatch(
+              /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/,
+            )
           }
-          expect(await stored(p.email), `${f.kind} ${p.email} re-hashed`).toMatch(
-            /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/,
-          )
         }
-      }
-      // Keycloak's realm role came along; its built-in ones did not.
-      const kc = fixtures[0]!.people[0]!
-      const roles = await t.kitsune.database.db
-        .selectFrom('user_roles')
-        .innerJoin('users', 'users.id', 'user_roles.user_id')
-        .select('role_name')
-        .where('users.email', '=', kc.email)
-        .orderBy('role_name')
-        .execute()
-      expect(roles.map((r) => r.role_name)).toEqual(['report-viewer', 'user'])
-      // One audit entry per run that created something, never with an e-mail or a hash in it.
-      const audits = await t.kitsune.database.db
-        .selectFrom('audit_logs')
-        .select(['metadata'])
-        .where('action', '=', 'user.created')
-        .execute()
-      const imports = audits.filter((a) => (a.metadata as { import?: boolean }).import)
-      expect(imports.map((a) => (a.metadata as { source: string }).source).sort()).toEqual(
-        fixtures.map((f) => f.kind).sort(),
-      )
-      expect(JSON.stringify(imports)).not.toMatch(/@import\.example|\$2b\$|pbkdf2/)
+        // Keycloak's realm role came along; its built-in ones did not.
+        const kc = fixtures[0]!.people[0]!
+        const roles = await t.kitsune.database.db
+          .selectFrom('user_roles')
+          .innerJoin('users', 'users.id', 'user_roles.user_id')
+          .select('role_name')
+          .where('users.email', '=', kc.email)
+          .orderBy('role_name')
+          .execute()
+        expect(roles.map((r) => r.role_name)).toEqual(['report-viewer', 'user'])
+        // One audit entry per run that created something, never with an e-mail or a hash in it.
+        const audits = await t.kitsune.database.db
+          .selectFrom('audit_logs')
+          .select(['metadata'])
+          .where('action', '=', 'user.created')
+          .execute()
+        const imports = audits.filter((a) => (a.metadata as { import?: boolean }).import)
+        expect(imports.map((a) => (a.metadata as { source: string }).source).sort()).toEqual(
+          fixtures.map((f) => f.kind).sort(),
+        )
+        expect(JSON.stringify(imports)).not.toMatch(/@import\.example|\$2b\$|pbkdf2/)
+      })
     })
-  })
 
-  it('a second run of every kind changes nothing and says so', async () => {
-    const before = await withApp(async (t) => counts(t))
-    for (const f of fixtures) {
-      const again = await runCli(['import', f.kind, f.file, ...f.args], env)
-      expect(again.code, again.stderr).toBe(1) // the bad records are still bad
-      expect(again.stdout).toContain(`0 created, ${f.people.length} unchanged`)
-      expect(again.stdout).toContain('nothing changed')
-    }
-    expect(await withApp(async (t) => counts(t))).toEqual(before)
-  }, 120_000)
+    it('a second run of every kind changes nothing and says so', async () => {
+      const before = await withApp(async (t) => counts(t))
+      for (const f of fixtures) {
+        const again = await runCli(['import', f.kind, f.file, ...f.args], env)
+        expect(again.code, again.stderr).toBe(1) // the bad records are still bad
+        expect(again.stdout).toContain(`0 created, ${f.people.length} unchanged`)
+        expect(again.stdout).toContain('nothing changed')
+      }
+      expect(await withApp(async (t) => counts(t))).toEqual(before)
+    }, 120_000)
 
-  it('exits 2 for a usage error: unknown kind, unreadable file, missing Firebase parameters', async () => {
-    expect((await runCli(['import', 'okta', fixtures[0]!.file], env)).code).toBe(2)
-    expect((await runCli(['import', 'auth0', join(dir, 'missing.ndjson')], env)).code).toBe(2)
-    const firebase = await runCli(['import', 'firebase', fixtures[3]!.file, '--rounds', '8'], env)
-    expect(firebase.code).toBe(2)
-    expect(firebase.stderr).toContain('--signer-key')
-  }, 60_000)
-})
+    it('exits 2 for a usage error: unknown kind, unreadable file, missing Firebase parameters', async () => {
+      expect((await runCli(['import', 'okta', fixtures[0]!.file], env)).code).toBe(2)
+      expect((await runCli(['import', 'auth0', join(dir, 'missing.ndjson')], env)).code).toBe(2)
+      const firebase = await runCli(['import', 'firebase', fixtures[3]!.file, '--rounds', '8'], env)
+      expect(firebase.code).toBe(2)
+      expect(firebase.stderr).toContain('--signer-key')
+    }, 60_000)
+  },
+)
 
 async function totpSecretOf(t: TestApp, email: string): Promise<string> {
   const row = await t.kitsune.database.db
