@@ -1,4 +1,5 @@
 import { ROLE_NAME, USER_ROLE } from '../auth/permissions.js'
+import type { PasskeysTable } from '../db/schema.js'
 import { normalizeEmail } from '../lib/email.js'
 import { unstorableTextReason } from '../lib/storable-text.js'
 
@@ -30,18 +31,11 @@ export interface ImportRecord {
   notes?: string[]
 }
 
-export interface ImportedPasskey {
-  credential_id: string
-  public_key: string
-  sign_count: number
-  transports: string[]
-  aaguid: string
-  backup_eligible: boolean
-  backed_up: boolean
-  user_verified: boolean
-  name: string
-  created_at?: Date
-}
+/** A passkey as another Kitsune exported it: the stored columns, less what this instance assigns. */
+export type ImportedPasskey = Omit<
+  PasskeysTable,
+  'id' | 'user_id' | 'sign_count' | 'created_at' | 'last_used_at'
+> & { sign_count: number; created_at?: Date }
 
 /** A record that cannot be imported (`error`) or is deliberately left out (`skip`). */
 export type Mapped = ImportRecord | { line: number; error: string } | { line: number; skip: string }
